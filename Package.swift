@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "EventLoop",
+    products: [
+        .library(name: "EventLoop", targets: ["EventLoop"]),
+        .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
+        .executable(name: "EchoExample", targets: ["EchoExample"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CEventLoop"),
+        .target(name: "EventLoop", dependencies: ["CEventLoop"]),
+        .target(name: "EventLoopTesting", dependencies: ["EventLoop"]),
+        .executableTarget(
+            name: "EchoExample",
+            dependencies: [
+                "EventLoop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,310 @@
+import Glibc
+import Synchronization
+
+/// Accepts stream connections (TCP over IPv4/IPv6, or a Unix path) on a ``ReactorGroup``.
+///
+/// For TCP it opens one socket per reactor with SO_REUSEPORT, so the kernel spreads new
+/// connections over the cores and each connection stays on the reactor that accepted it.
+/// A Unix path gets one socket whose connections are handed to the reactors round-robin.
+/// Use ``accept()`` (Go's `Accept`) or ``serve(_:)`` (one task per connection on its own
+/// reactor, like `go handleConn(conn)`). Running out of descriptors (EMFILE) pauses accepting
+/// for a moment and retries: no spinning, and the listener keeps working once fds are free.
+///
+/// Thread safety: every method may be called from any thread.
+public final class Listener: Sendable {
+    /// Connections accepted and not yet taken by ``accept()`` before accepting pauses.
+    public static let maxQueuedConnections = 128
+
+    /// The bound address (with the real port when port 0 was asked for).
+    public let address: SocketAddress
+    /// The reactors connections are served on.
+    public let group: ReactorGroup
+    let socketPerReactor: Bool
+    let state = Mutex<State>(State())
+    private let resourceFailureCount = Atomic<Int>(0)
+
+    enum Mode {
+        case queue
+        case serveTasks(@Sendable (TCPConn) async -> Void)
+        case serveHandlers(@Sendable (StreamSocket) -> any StreamHandler)
+    }
+
+    struct State {
+        var mode = Mode.queue
+        var acceptors: [Acceptor] = []
+        var openAcceptors = 0
+        var ready: [TCPConn] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<TCPConn, any Error>)] = []
+        var nextWaiterID: UInt64 = 0
+        var paused: [Acceptor] = []
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private init(address: SocketAddress, group: ReactorGroup, socketPerReactor: Bool) {
+        self.address = address
+        self.group = group
+        self.socketPerReactor = socketPerReactor
+    }
+
+    /// Starts listening on `address` (port 0 picks a free port; read it back from ``address``).
+    ///
+    /// - Parameters:
+    ///   - backlog: the kernel's queue of connections not yet accepted.
+    ///   - reusePort: one socket per reactor with SO_REUSEPORT (TCP only); false opens one
+    ///     socket and hands connections out round-robin.
+    /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno.
+    public static func listen(_ address: SocketAddress, group: ReactorGroup, backlog: Int32 = 1024,
+                              reusePort: Bool = true) async throws -> Listener {
+        let perReactor = reusePort && address.family != AF_UNIX && group.reactors.count > 1
+        let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: perReactor)
+        let bound = (address.family == AF_UNIX ? address : Syscall.localAddress(firstFD)) ?? address
+        var descriptors = [firstFD]
+        do {
+            if perReactor {
+                for _ in 1..<group.reactors.count {
+                    descriptors.append(try Syscall.listeningSocket(bound, backlog: backlog, reusePort: true))
+                }
+            }
+        } catch {
+            descriptors.forEach(Syscall.close)
+            throw error
+        }
+        let listener = Listener(address: bound, group: group, socketPerReactor: perReactor)
+        var started = 0
+        do {
+            for (index, fd) in descriptors.enumerated() {
+                let reactor = perReactor ? group.reactors[index] : group.next()
+                try await reactor.submit {
+                    let acceptor = try Acceptor(fd: fd, address: bound, reactor: reactor, listener: listener)
+                    listener.state.withLock {
+                        $0.acceptors.append(acceptor)
+                        $0.openAcceptors += 1
+                    }
+                }
+                started += 1
+            }
+        } catch {
+            descriptors[(started + 1)...].forEach(Syscall.close)
+            listener.close()
+            throw error
+        }
+        return listener
+    }
+
+    /// Parses `text` (see ``SocketAddress/init(_:)``) and listens on it.
+    public static func listen(_ text: String, group: ReactorGroup, backlog: Int32 = 1024,
+                              reusePort: Bool = true) async throws -> Listener {
+        try await listen(SocketAddress(text), group: group, backlog: backlog, reusePort: reusePort)
+    }
+
+    /// Accept failures for lack of descriptors or memory so far (each one pauses accepting briefly).
+    public var resourceFailures: Int { resourceFailureCount.load(ordering: .relaxed) }
+
+    // MARK: accepting
+
+    /// Waits for the next connection. The connection lives on the reactor that accepted it.
+    ///
+    /// Throws ``NetError`` `.closed` once ``close()`` was called (also for a pending call),
+    /// and `CancellationError` when the task is cancelled.
+    public func accept() async throws -> TCPConn {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let (conn, resume) = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TCPConn, any Error>) in
+                let outcome = state.withLock { state -> Result<TCPConn, any Error>? in
+                    if state.closed { return .failure(NetError(.closed, operation: "accept", address: address.description)) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if !state.ready.isEmpty { return .success(state.ready.removeFirst()) }
+                    state.waiters.append((id, continuation))
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<TCPConn, any Error>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }.withPausedAcceptors(self)
+        resume.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+        return conn
+    }
+
+    /// Serves every connection with `handler`, each in its own task on the connection's reactor
+    /// (no thread hops inside the handler); the connection is closed when `handler` returns.
+    /// Returns once the listener is closed. Connections already waiting for ``accept()`` are
+    /// served too.
+    public func serve(_ handler: @escaping @Sendable (TCPConn) async -> Void) async {
+        let (queued, paused) = state.withLock { state -> ([TCPConn], [Acceptor]) in
+            state.mode = .serveTasks(handler)
+            defer { state.ready.removeAll(); state.paused.removeAll() }
+            return (state.ready, state.paused)
+        }
+        for conn in queued { Listener.startTask(for: conn, handler) }
+        paused.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+        await waitUntilClosed()
+    }
+
+    /// Serves every connection at the handler level: `makeHandler` runs on the connection's
+    /// reactor thread and its ``StreamHandler`` receives the callbacks. Returns immediately;
+    /// ``close()`` stops accepting (open connections stay until they close).
+    public func serve(handlers makeHandler: @escaping @Sendable (StreamSocket) -> any StreamHandler) {
+        let (queued, paused) = state.withLock { state -> ([TCPConn], [Acceptor]) in
+            state.mode = .serveHandlers(makeHandler)
+            defer { state.ready.removeAll(); state.paused.removeAll() }
+            return (state.ready, state.paused)
+        }
+        for conn in queued {
+            conn.reactor.execute {
+                conn.socket.delegate = .none
+                conn.socket.setHandler(makeHandler(conn.socket))
+            }
+        }
+        paused.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+    }
+
+    /// Suspends until ``close()`` has closed every listening socket.
+    public func waitUntilClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.closed && state.openAcceptors == 0 { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Stops accepting: closes the listening sockets (and unlinks a Unix path), fails pending
+    /// ``accept()`` calls with `.closed` and closes connections nobody accepted yet.
+    /// Connections already handed out stay open. Idempotent.
+    public func close() {
+        let (acceptors, waiters, ready) = state.withLock { state in
+            let taken = (state.acceptors, state.waiters, state.ready)
+            state.closed = true
+            state.waiters.removeAll()
+            state.ready.removeAll()
+            state.paused.removeAll()
+            return taken
+        }
+        for acceptor in acceptors { acceptor.reactor.execute { acceptor.close() } }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: NetError(.closed, operation: "accept", address: address.description))
+        }
+        for conn in ready { conn.close() }
+        if let path = address.path { Syscall.unlink(path) }
+        finishCloseIfDone()
+    }
+
+    // MARK: from the acceptors (on their reactor threads)
+
+    /// Takes a new connection; returns false when the accept queue is full (pause accepting).
+    func deliver(fd: Int32, peer: SocketAddress?, from acceptor: Acceptor) -> Bool {
+        let mode = state.withLock { $0.mode }
+        if case .queue = mode {
+            return enqueue(fd: fd, peer: peer, from: acceptor)
+        }
+        let target = socketPerReactor ? acceptor.reactor : group.next()
+        if target === acceptor.reactor {
+            adopt(fd: fd, peer: peer, on: target, mode: mode)
+        } else {
+            acceptor.reactor.socketsOpen.subtract(1, ordering: .relaxed)
+            target.socketsOpen.add(1, ordering: .relaxed)
+            target.execute { self.adopt(fd: fd, peer: peer, on: target, mode: mode) }
+        }
+        return true
+    }
+
+    private func enqueue(fd: Int32, peer: SocketAddress?, from acceptor: Acceptor) -> Bool {
+        guard let conn = makeConn(fd: fd, peer: peer, on: acceptor.reactor) else { return true }
+        let (waiter, room, mode) = state.withLock { state -> (CheckedContinuation<TCPConn, any Error>?, Bool, Mode) in
+            if case .queue = state.mode {} else { return (nil, true, state.mode) }
+            if state.closed { return (nil, true, state.mode) }
+            if !state.waiters.isEmpty { return (state.waiters.removeFirst().continuation, true, state.mode) }
+            state.ready.append(conn)
+            let room = state.ready.count < Listener.maxQueuedConnections
+            if !room { state.paused.append(acceptor) }
+            return (nil, room, state.mode)
+        }
+        if let waiter {
+            waiter.resume(returning: conn)
+        } else if case .serveTasks(let handler) = mode {
+            Listener.startTask(for: conn, handler)
+        } else if case .serveHandlers(let makeHandler) = mode {
+            conn.socket.delegate = .none
+            conn.socket.setHandler(makeHandler(conn.socket))
+        } else if state.withLock({ $0.closed }) {
+            conn.close()
+        }
+        return room
+    }
+
+    private func adopt(fd: Int32, peer: SocketAddress?, on reactor: Reactor, mode: Mode) {
+        switch mode {
+        case .queue:
+            break
+        case .serveTasks(let handler):
+            guard let conn = makeConn(fd: fd, peer: peer, on: reactor) else { return }
+            Listener.startTask(for: conn, handler)
+        case .serveHandlers(let makeHandler):
+            guard let socket = makeSocket(fd: fd, peer: peer, on: reactor) else { return }
+            socket.setHandler(makeHandler(socket))
+        }
+    }
+
+    private func makeSocket(fd: Int32, peer: SocketAddress?, on reactor: Reactor) -> StreamSocket? {
+        if address.family != AF_UNIX {
+            try? Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+        }
+        return try? StreamSocket(adopting: fd, reactor: reactor, local: nil, remote: peer)
+    }
+
+    private func makeConn(fd: Int32, peer: SocketAddress?, on reactor: Reactor) -> TCPConn? {
+        makeSocket(fd: fd, peer: peer, on: reactor).map(TCPConn.init(socket:))
+    }
+
+    private static func startTask(for conn: TCPConn, _ handler: @escaping @Sendable (TCPConn) async -> Void) {
+        Task(executorPreference: conn.reactor) {
+            await handler(conn)
+            conn.close()
+        }
+    }
+
+    func noteResourceFailure(_ error: NetError) {
+        resourceFailureCount.add(1, ordering: .relaxed)
+    }
+
+    func acceptorClosed(_ acceptor: Acceptor) {
+        let remaining = state.withLock { state -> Int in
+            state.openAcceptors -= 1
+            return state.openAcceptors
+        }
+        // The last listening socket is gone (close or reactor shutdown): nothing more arrives.
+        if remaining == 0 { close() }
+    }
+
+    private func finishCloseIfDone() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard state.closed && state.openAcceptors == 0 else { return [] }
+            defer { state.closeWaiters.removeAll() }
+            return state.closeWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+}
+
+private extension TCPConn {
+    /// Pairs an accepted connection with the acceptors to resume now that the queue has room.
+    func withPausedAcceptors(_ listener: Listener) -> (TCPConn, [Acceptor]) {
+        let paused = listener.state.withLock { state -> [Acceptor] in
+            guard state.ready.count < Listener.maxQueuedConnections / 2 else { return [] }
+            defer { state.paused.removeAll() }
+            return state.paused
+        }
+        return (self, paused)
+    }
+}

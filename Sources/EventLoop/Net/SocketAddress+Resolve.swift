@@ -1,0 +1,13 @@
+extension SocketAddress {
+    /// Resolves `host:port` text to addresses. Numeric forms (see ``init(_:)``) return at once;
+    /// names go through getaddrinfo on a background queue, never on a reactor thread.
+    ///
+    /// Throws ``NetError`` `.invalidAddress` for malformed text, `.resolution` when the name is unknown.
+    public static func resolve(_ text: String) async throws(NetError) -> [SocketAddress] {
+        if let numeric = try? SocketAddress(text) { return [numeric] }
+        guard !text.hasPrefix("unix:"), let (host, port) = splitHostPort(text), !host.isEmpty else {
+            throw NetError(.invalidAddress(text), operation: "parse")
+        }
+        return try await Resolver.resolve(host: host, port: port)
+    }
+}

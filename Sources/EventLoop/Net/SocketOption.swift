@@ -1,0 +1,51 @@
+import Glibc
+
+/// A socket option a connection can set or read.
+public enum SocketOption: Sendable, Hashable {
+    /// TCP_NODELAY: send small writes at once (on by default for dialled and accepted TCP).
+    case noDelay
+    /// SO_KEEPALIVE: probe idle connections.
+    case keepAlive
+    /// SO_SNDBUF in bytes (the kernel doubles what is asked).
+    case sendBufferSize
+    /// SO_RCVBUF in bytes (the kernel doubles what is asked).
+    case receiveBufferSize
+    /// SO_REUSEADDR.
+    case reuseAddress
+
+    var levelAndName: (Int32, Int32) {
+        switch self {
+        case .noDelay: return (Int32(IPPROTO_TCP), TCP_NODELAY)
+        case .keepAlive: return (SOL_SOCKET, SO_KEEPALIVE)
+        case .sendBufferSize: return (SOL_SOCKET, SO_SNDBUF)
+        case .receiveBufferSize: return (SOL_SOCKET, SO_RCVBUF)
+        case .reuseAddress: return (SOL_SOCKET, SO_REUSEADDR)
+        }
+    }
+}
+
+extension StreamSocket {
+    /// Sets an integer option (booleans are 0 or 1). Reactor thread only.
+    /// Throws ``NetError`` (`setsockopt`, errno) or `.closed`.
+    public func setOption(_ option: SocketOption, _ value: Int32) throws(NetError) {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
+        let (level, name) = option.levelAndName
+        try Syscall.setIntOption(fd, level: level, name: name, value: value)
+    }
+
+    /// Reads an integer option. Reactor thread only.
+    public func option(_ option: SocketOption) throws(NetError) -> Int32 {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "getsockopt", address: remoteAddress?.description) }
+        let (level, name) = option.levelAndName
+        return try Syscall.getIntOption(fd, level: level, name: name)
+    }
+
+    /// SO_LINGER: nil turns it off; 0 makes close send a reset. Reactor thread only.
+    public func setLinger(seconds: Int32?) throws(NetError) {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
+        try Syscall.setLinger(fd, seconds: seconds)
+    }
+}

@@ -1,0 +1,316 @@
+import CEventLoop
+import Glibc
+import Synchronization
+
+/// A connected stream socket (TCP or Unix) registered with one reactor: non-blocking
+/// reads and writes, readiness tracking, counters and options.
+///
+/// The handler level works with it directly through a ``StreamHandler``; ``TCPConn`` wraps
+/// it for async/await. Reads, writes and handler calls happen on the reactor thread only;
+/// ``close()``, the addresses and the counters may be used from any thread.
+// @unchecked Sendable: mutable state is confined to `reactor`'s thread (asserted); the
+// counters are atomics and the addresses are written once before the socket is shared.
+public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
+    /// The reactor that owns this socket.
+    public let reactor: Reactor
+    /// The address of this end, when known.
+    public let localAddress: SocketAddress?
+    /// The address of the peer, when known.
+    public let remoteAddress: SocketAddress?
+
+    var fd: Int32
+    var token: UInt64 = 0
+    var readReady = true
+    var writeReady = true
+    /// The peer shut down, reset or errored: readiness stays on until a read reports it.
+    var hangup = false
+    var readsThisEvent = 0
+    var readRedispatchQueued = false
+    var outputShutdown = false
+    var closeWriteWhenFlushed = false
+    var outbound = ByteBuffer()
+    var delegate: Delegate = .none
+
+    enum Delegate {
+        case none
+        case handler(any StreamHandler)
+        case conn(TCPConn)
+    }
+
+    let bytesReadCounter = Atomic<UInt64>(0)
+    let bytesWrittenCounter = Atomic<UInt64>(0)
+    let lastActivityCounter = Atomic<UInt64>(0)
+
+    static let interest = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+
+    /// Adopts a connected non-blocking descriptor and registers it. On failure the fd is closed.
+    init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?) throws(NetError) {
+        reactor.assertOnReactor()
+        self.fd = fd
+        self.reactor = reactor
+        localAddress = local ?? Syscall.localAddress(fd)
+        remoteAddress = remote ?? Syscall.remoteAddress(fd)
+        lastActivityCounter.store(reactor.loopTime, ordering: .relaxed)
+        do {
+            token = try reactor.register(fd: fd, events: StreamSocket.interest, handler: self)
+        } catch {
+            reactor.closeSocket(fd)
+            self.fd = -1
+            throw error
+        }
+    }
+
+    /// Makes `handler` receive this socket's callbacks (reactor thread only). The socket keeps
+    /// a strong reference until it is closed.
+    public func setHandler(_ handler: any StreamHandler) {
+        reactor.assertOnReactor()
+        delegate = .handler(handler)
+        if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
+    }
+
+    /// True until ``close()`` (or a reactor shutdown) closed the descriptor.
+    public var isOpen: Bool { fd >= 0 }
+
+    /// Bytes read from the socket so far.
+    public var bytesRead: UInt64 { bytesReadCounter.load(ordering: .relaxed) }
+    /// Bytes written to the socket so far.
+    public var bytesWritten: UInt64 { bytesWrittenCounter.load(ordering: .relaxed) }
+    /// Monotonic nanoseconds (CLOCK_MONOTONIC) of the last read or write, at the reactor's loop granularity.
+    public var lastActivity: UInt64 { lastActivityCounter.load(ordering: .relaxed) }
+
+    /// Bytes queued by ``send(_:)`` and not yet written.
+    public var pendingWriteBytes: Int { outbound.readableBytes }
+
+    // MARK: events
+
+    func handleEvents(_ events: UInt32) {
+        if events & (UInt32(EPOLLRDHUP.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue)) != 0 {
+            hangup = true
+            readReady = true
+            writeReady = true
+        }
+        if events & UInt32(EPOLLIN.rawValue) != 0 { readReady = true }
+        readsThisEvent = 0
+        if events & UInt32(EPOLLOUT.rawValue) != 0 { writeReady = true }
+        if writeReady && outbound.readableBytes > 0 { flushOutbound() }
+        guard fd >= 0 else { return }
+        switch delegate {
+        case .none: break
+        case .conn(let conn):
+            conn.socketReady(readable: readReady, writable: writeReady)
+        case .handler(let handler):
+            if readReady {
+                readRedispatchQueued = false
+                handler.readable(self)
+            }
+        }
+    }
+
+    func reactorStopped() {
+        closeNow(error: NetError(.reactorStopped, operation: "close", address: remoteAddress?.description))
+    }
+
+    // MARK: reading
+
+    /// Reads into `buffer` without blocking: `.processed(n)` with n > 0 bytes, `.processed(0)`
+    /// at end of stream, or `.wouldBlock`. Reactor thread only; bounded per readiness event
+    /// (see ``StreamHandler``). Throws ``NetError`` (`read`, the peer's address, the errno).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
+        if readsThisEvent >= Reactor.maxReadsPerEvent {
+            if !readRedispatchQueued {
+                readRedispatchQueued = true
+                reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+            }
+            return .wouldBlock
+        }
+        readsThisEvent += 1
+        return try readNow(into: buffer)
+    }
+
+    /// Reads into the reactor's shared scratch buffer (64 KiB) and passes the bytes to `body`,
+    /// which must not keep the pointer. The handler-level fast path: no buffer per connection.
+    /// Same results and budget as ``read(into:)``; rethrows what `body` throws.
+    public func receive(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> IOResult<Int> {
+        let scratch = reactor.scratch
+        let result = try read(into: scratch)
+        if case .processed(let count) = result, count > 0 {
+            try body(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
+        }
+        return result
+    }
+
+    /// One read syscall with readiness tracking and no budget (the async level bounds itself).
+    @inline(__always)
+    func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
+        guard readReady else { return .wouldBlock }
+        let result = try Syscall.read(fd, into: buffer, address: remoteAddress)
+        switch result {
+        case .processed(let count):
+            if count > 0 {
+                // A short read drained the socket: the next data brings a new edge. After a
+                // hang-up no new edge comes, so keep reading until end of stream.
+                if count < buffer.count && !hangup { readReady = false }
+                bytesReadCounter.store(bytesReadCounter.load(ordering: .relaxed) &+ UInt64(count), ordering: .relaxed)
+                lastActivityCounter.store(reactor.loopTime, ordering: .relaxed)
+            }
+        case .wouldBlock:
+            readReady = false
+        }
+        return result
+    }
+
+    // MARK: writing
+
+    /// Writes as much of `bytes` as the kernel takes now, without blocking or queueing:
+    /// `.processed(n)` (n may be less than `bytes.count`) or `.wouldBlock`. Reactor thread only.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> IOResult<Int> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
+        guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        guard writeReady else { return .wouldBlock }
+        let result = try Syscall.send(fd, bytes, address: remoteAddress)
+        noteWritten(result, requested: bytes.count)
+        return result
+    }
+
+    /// A gathering write of several buffers' readable bytes in one syscall (up to 64 at once).
+    func writeVectored(_ buffers: UnsafeBufferPointer<ByteBuffer>, skipping skip: Int) throws(NetError) -> IOResult<Int> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
+        guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        guard writeReady else { return .wouldBlock }
+        let count = min(buffers.count, 64)
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors throws(NetError) in
+            var remainingSkip = skip
+            var used = 0
+            var total = 0
+            for buffer in buffers.prefix(count) {
+                let length = buffer.readableBytes
+                if remainingSkip >= length { remainingSkip -= length; continue }
+                let base = buffer.storage.bytes + buffer.readerIndex + remainingSkip
+                vectors[used] = iovec(iov_base: base, iov_len: length - remainingSkip)
+                total += length - remainingSkip
+                remainingSkip = 0
+                used += 1
+            }
+            guard used > 0 else { return .processed(0) }
+            let result = try Syscall.sendv(fd, vectors.baseAddress!, count: used, address: remoteAddress)
+            noteWritten(result, requested: total)
+            return result
+        }
+    }
+
+    @inline(__always)
+    private func noteWritten(_ result: IOResult<Int>, requested: Int) {
+        switch result {
+        case .processed(let count):
+            if count < requested { writeReady = false }
+            bytesWrittenCounter.store(bytesWrittenCounter.load(ordering: .relaxed) &+ UInt64(count), ordering: .relaxed)
+            lastActivityCounter.store(reactor.loopTime, ordering: .relaxed)
+        case .wouldBlock:
+            writeReady = false
+        }
+    }
+
+    /// Writes `bytes` now as far as the kernel takes them and queues the rest, which is written
+    /// when the socket becomes writable; ``StreamHandler/writable(_:)`` follows once the queue
+    /// is empty. Check ``pendingWriteBytes`` to apply back-pressure. Reactor thread only.
+    /// Throws ``NetError`` when the socket is closed, its write side is shut, or the write fails
+    /// (the socket is then closed and the handler told).
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(NetError) {
+        var offset = 0
+        if outbound.readableBytes == 0 {
+            switch try write(bytes) {
+            case .processed(let count): offset = count
+            case .wouldBlock: break
+            }
+        } else {
+            guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
+            guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        }
+        if offset < bytes.count {
+            outbound.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    private func flushOutbound() {
+        while outbound.readableBytes > 0 && writeReady && fd >= 0 {
+            let result: IOResult<Int>
+            do {
+                result = try outbound.withUnsafeReadableBytes { bytes throws(NetError) in try Syscall.send(fd, bytes, address: remoteAddress) }
+            } catch {
+                closeNow(error: error as? NetError ?? NetError(.closed, operation: "write"))
+                return
+            }
+            noteWritten(result, requested: outbound.readableBytes)
+            if case .processed(let count) = result { outbound.moveReaderIndex(forwardBy: count) }
+        }
+        guard outbound.readableBytes == 0, fd >= 0 else { return }
+        outbound = ByteBuffer()
+        if closeWriteWhenFlushed { shutdownOutput() }
+        if case .handler(let handler) = delegate { handler.writable(self) }
+    }
+
+    // MARK: closing
+
+    /// Half-close: after every queued byte is written, shuts the write side (the peer reads
+    /// end of stream); reading goes on. Idempotent. Reactor thread only.
+    public func closeWrite() {
+        reactor.assertOnReactor()
+        guard fd >= 0, !outputShutdown else { return }
+        if outbound.readableBytes > 0 {
+            closeWriteWhenFlushed = true
+        } else {
+            shutdownOutput()
+        }
+    }
+
+    func shutdownOutput() {
+        guard fd >= 0, !outputShutdown else { return }
+        outputShutdown = true
+        try? Syscall.shutdown(fd, how: Int32(SHUT_WR), address: remoteAddress)
+    }
+
+    /// Closes the socket: pending calls fail with `.closed`, the handler's ``StreamHandler/closed(_:error:)``
+    /// runs on the reactor thread. Idempotent; callable from any thread (from another thread the
+    /// close happens shortly after, on the reactor).
+    public func close() {
+        if reactor.isCurrent {
+            closeNow(error: nil)
+        } else {
+            reactor.execute { self.closeNow(error: nil) }
+        }
+    }
+
+    /// Closes with a reset (SO_LINGER 0): the peer sees ECONNRESET instead of end of stream.
+    public func abort() {
+        if reactor.isCurrent {
+            abortNow()
+        } else {
+            reactor.execute { self.abortNow() }
+        }
+    }
+
+    private func abortNow() {
+        guard fd >= 0 else { return }
+        try? Syscall.setLinger(fd, seconds: 0)
+        closeNow(error: nil)
+    }
+
+    func closeNow(error: NetError?) {
+        guard fd >= 0 else { return }
+        reactor.release(token: token)
+        reactor.closeSocket(fd)
+        fd = -1
+        outbound = ByteBuffer()
+        let previous = delegate
+        delegate = .none
+        switch previous {
+        case .none: break
+        case .handler(let handler): handler.closed(self, error: error)
+        case .conn(let conn): conn.socketClosed(error: error)
+        }
+    }
+}

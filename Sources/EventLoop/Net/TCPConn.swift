@@ -1,0 +1,269 @@
+import Glibc
+
+/// A stream connection (TCP or Unix) for async/await, built on a ``StreamSocket``.
+///
+/// Its state lives on its reactor's thread. Calls from a task that runs on that reactor (every
+/// task started by ``Listener/serve(_:)``, or with `Task(executorPreference: conn.reactor)`)
+/// take no lock and hop no thread; calls from elsewhere hop to the reactor first.
+/// See ``Conn`` for the error and concurrency rules.
+// @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
+// point checks `reactor.isCurrent` and hops there (or fails) before touching it.
+public final class TCPConn: Conn, @unchecked Sendable {
+    /// The handler-level socket underneath (for options and counters).
+    public let socket: StreamSocket
+    /// The reactor this connection belongs to.
+    public var reactor: Reactor { socket.reactor }
+    /// This end's address.
+    public var localAddress: SocketAddress? { socket.localAddress }
+    /// The peer's address.
+    public var remoteAddress: SocketAddress? { socket.remoteAddress }
+
+    var readWaiter: UnsafeContinuation<Void, any Error>?
+    var writeWaiter: UnsafeContinuation<Void, any Error>?
+    var readBusy = false
+    var writeBusy = false
+    var readWaitID: UInt64 = 0
+    var writeWaitID: UInt64 = 0
+    var closeWriteAfterWrite = false
+    var closeReason: NetError?
+    var consecutiveReads = 0
+
+    /// Wraps a registered socket; the socket's events now go to this connection.
+    init(socket: StreamSocket) {
+        self.socket = socket
+        socket.delegate = .conn(self)
+    }
+
+    /// Counters of this connection: bytes each way and the last activity (monotonic ns).
+    public var stats: ConnStats {
+        ConnStats(bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten, lastActivity: socket.lastActivity)
+    }
+
+    // MARK: reading
+
+    public func read(into buffer: inout ByteBuffer) async throws -> Int {
+        if reactor.isCurrent { return try await readOnReactor(into: &buffer) }
+        try failIfStopped("read")
+        return try await withTaskExecutorPreference(reactor) { try await self.readOnReactor(into: &buffer) }
+    }
+
+    func readOnReactor(into buffer: inout ByteBuffer) async throws -> Int {
+        try failIfStopped("read")
+        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
+        guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: remoteAddress?.description) }
+        readBusy = true
+        defer { readBusy = false }
+        if buffer.writableBytes == 0 { buffer.reserveCapacity(minimumWritableBytes: 16 * 1024) }
+        while true {
+            if consecutiveReads >= Reactor.maxReadsPerEvent {
+                // Fairness: a peer that always has data waits one pass like everyone else.
+                consecutiveReads = 0
+                await Task.yield()
+            }
+            var outcome = IOResult<Int>.wouldBlock
+            let socket = self.socket
+            _ = try buffer.withUnsafeMutableWritableBytes { space throws(NetError) -> Int in
+                outcome = try socket.readNow(into: space)
+                if case .processed(let count) = outcome { return count }
+                return 0
+            }
+            if case .processed(let count) = outcome {
+                consecutiveReads += 1
+                return count
+            }
+            consecutiveReads = 0
+            try await waitForReadable()
+        }
+    }
+
+    private func waitForReadable() async throws {
+        try Task.checkCancellation()
+        guard socket.isOpen else { throw closedError("read") }
+        readWaitID &+= 1
+        let id = readWaitID
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                readWaiter = continuation
+            }
+        } onCancel: {
+            self.reactor.execute { self.cancelRead(id) }
+        }
+    }
+
+    private func cancelRead(_ id: UInt64) {
+        guard id == readWaitID, let waiter = readWaiter else { return }
+        readWaiter = nil
+        waiter.resume(throwing: CancellationError())
+    }
+
+    // MARK: writing
+
+    public func write(_ buffer: ByteBuffer) async throws {
+        if reactor.isCurrent { return try await writeOnReactor(CollectionOfOne(buffer)) }
+        try failIfStopped("write")
+        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(CollectionOfOne(buffer)) }
+    }
+
+    public func write(contentsOf buffers: [ByteBuffer]) async throws {
+        if reactor.isCurrent { return try await writeOnReactor(buffers) }
+        try failIfStopped("write")
+        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffers) }
+    }
+
+    func writeOnReactor<Buffers: RandomAccessCollection<ByteBuffer>>(_ buffers: Buffers) async throws where Buffers.Index == Int {
+        try failIfStopped("write")
+        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
+        guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
+        writeBusy = true
+        defer {
+            writeBusy = false
+            if closeWriteAfterWrite {
+                closeWriteAfterWrite = false
+                socket.closeWrite()
+            }
+        }
+        var index = buffers.startIndex
+        var offset = 0
+        while index < buffers.endIndex {
+            if buffers[index].readableBytes <= offset {
+                index += 1
+                offset = 0
+                continue
+            }
+            let outcome: IOResult<Int>
+            if index == buffers.endIndex - 1 {
+                let socket = self.socket
+                outcome = try buffers[index].withUnsafeReadableBytes { bytes in
+                    try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                }
+            } else {
+                outcome = try Array(buffers[index...]).withUnsafeBufferPointer { slice in
+                    try socket.writeVectored(slice, skipping: offset)
+                }
+            }
+            switch outcome {
+            case .processed(var count):
+                count += offset
+                while index < buffers.endIndex, count >= buffers[index].readableBytes {
+                    count -= buffers[index].readableBytes
+                    index += 1
+                }
+                offset = count
+            case .wouldBlock:
+                try await waitForWritable()
+            }
+        }
+    }
+
+    /// Waits for a non-blocking connect to finish (the socket turns writable or errors).
+    func waitForConnect() async throws {
+        socket.writeReady = false
+        try await waitForWritable()
+    }
+
+    private func waitForWritable() async throws {
+        try Task.checkCancellation()
+        guard socket.isOpen else { throw closedError("write") }
+        writeWaitID &+= 1
+        let id = writeWaitID
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                writeWaiter = continuation
+            }
+        } onCancel: {
+            self.reactor.execute { self.cancelWrite(id) }
+        }
+    }
+
+    private func cancelWrite(_ id: UInt64) {
+        guard id == writeWaitID, let waiter = writeWaiter else { return }
+        writeWaiter = nil
+        waiter.resume(throwing: CancellationError())
+    }
+
+    // MARK: closing
+
+    public func closeWrite() async throws {
+        if reactor.isCurrent { return try closeWriteOnReactor() }
+        try failIfStopped("shutdown")
+        try await reactor.submit { try self.closeWriteOnReactor() }
+    }
+
+    private func closeWriteOnReactor() throws {
+        guard socket.isOpen else { throw closedError("shutdown") }
+        if writeBusy {
+            closeWriteAfterWrite = true
+        } else {
+            socket.closeWrite()
+        }
+    }
+
+    public func close() {
+        socket.close()
+    }
+
+    /// Closes with a reset (SO_LINGER 0), so the peer sees ECONNRESET rather than end of stream.
+    public func abort() {
+        socket.abort()
+    }
+
+    /// Sets a socket option on the reactor thread. Throws ``NetError``.
+    public func setOption(_ option: SocketOption, _ value: Int32) async throws {
+        let socket = self.socket
+        try await reactor.submit { try socket.setOption(option, value) }
+    }
+
+    /// Reads a socket option on the reactor thread. Throws ``NetError``.
+    public func option(_ option: SocketOption) async throws -> Int32 {
+        let socket = self.socket
+        return try await reactor.submit { try socket.option(option) }
+    }
+
+    // MARK: events from the socket (reactor thread)
+
+    func socketReady(readable: Bool, writable: Bool) {
+        if readable, let waiter = readWaiter {
+            readWaiter = nil
+            waiter.resume()
+        }
+        if writable, let waiter = writeWaiter {
+            writeWaiter = nil
+            waiter.resume()
+        }
+    }
+
+    func socketClosed(error: NetError?) {
+        closeReason = error
+        if let waiter = readWaiter {
+            readWaiter = nil
+            waiter.resume(throwing: closedError("read"))
+        }
+        if let waiter = writeWaiter {
+            writeWaiter = nil
+            waiter.resume(throwing: closedError("write"))
+        }
+    }
+
+    private func closedError(_ operation: String) -> NetError {
+        if let closeReason, closeReason.code != .closed {
+            return NetError(closeReason.code, operation: operation, address: remoteAddress?.description)
+        }
+        return NetError(.closed, operation: operation, address: remoteAddress?.description)
+    }
+
+    private func failIfStopped(_ operation: String) throws(NetError) {
+        if !reactor.isCurrent && reactor.isStopped {
+            throw NetError(.reactorStopped, operation: operation, address: remoteAddress?.description)
+        }
+    }
+}
+
+/// Counters of one connection.
+public struct ConnStats: Sendable, Hashable {
+    /// Bytes read from the peer.
+    public let bytesRead: UInt64
+    /// Bytes written to the peer.
+    public let bytesWritten: UInt64
+    /// Monotonic nanoseconds (CLOCK_MONOTONIC) of the last read or write.
+    public let lastActivity: UInt64
+}

@@ -1,0 +1,92 @@
+import CEventLoop
+import Glibc
+
+extension Reactor {
+    /// The loop, in the order it runs: timers, tasks, epoll_wait (sleeping until the next timer
+    /// when there is nothing to do), dispatch, tasks.
+    func runLoop() {
+        threadID.store(ReactorThread.currentID, ordering: .relaxed)
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(Reactor.maxEventsPerWait))
+        defer { events.deallocate() }
+        while !stopRequested.load(ordering: .acquiring) {
+            loopTime = Syscall.monotonicNanoseconds()
+            runExpiredTimers()
+            runTasks()
+            let count = Syscall.epollWait(epollFD, into: events, capacity: Reactor.maxEventsPerWait,
+                                          timeoutMilliseconds: pollTimeout())
+            loopTime = Syscall.monotonicNanoseconds()
+            dispatchReady(events, count: count)
+            runTasks()
+        }
+        finishShutdown()
+    }
+
+    /// 0 when work is waiting, the time to the next timer (rounded up), or -1 to sleep until woken.
+    private func pollTimeout() -> Int32 {
+        if !jobs.isEmpty || !redispatch.isEmpty || inboxNonEmpty.load(ordering: .relaxed) { return 0 }
+        guard let deadline = timers.nextDeadline() else { return -1 }
+        let now = Syscall.monotonicNanoseconds()
+        if deadline <= now { return 0 }
+        let milliseconds = (deadline - now + 999_999) / 1_000_000
+        return Int32(min(milliseconds, UInt64(Int32.max)))
+    }
+
+    private func dispatchReady(_ events: UnsafeMutablePointer<epoll_event>, count: Int) {
+        if !redispatch.isEmpty {
+            swap(&redispatch, &redispatchSpare)
+            for (token, bits) in redispatchSpare { dispatch(token: token, events: bits) }
+            redispatchSpare.removeAll(keepingCapacity: true)
+        }
+        for index in 0..<count {
+            let token = events[index].data.u64
+            if token == 0 {
+                Syscall.eventFDDrain(wakeFD)
+                wakePending.store(false, ordering: .releasing)
+                continue
+            }
+            dispatch(token: token, events: events[index].events)
+        }
+    }
+
+    /// Runs the jobs queued when the pass began (at most `maxTasksPerPass`), after taking in
+    /// what other threads submitted; jobs queued meanwhile wait for the next pass.
+    func runTasks() {
+        drainInbox()
+        let budget = min(jobs.count, Reactor.maxTasksPerPass)
+        for _ in 0..<budget {
+            guard let work = jobs.pop() else { break }
+            run(work)
+        }
+    }
+
+    @inline(__always)
+    func run(_ work: Work) {
+        switch work {
+        case .job(let job):
+            // Run as the task executor: a task on this reactor then calls nonisolated async
+            // functions inline. (Run "isolated to" the serial executor, every such call would
+            // be a hop through the queue.)
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        case .closure(let body):
+            body()
+        }
+    }
+
+    private func drainInbox() {
+        guard inboxNonEmpty.load(ordering: .acquiring) else { return }
+        let taken = inbox.withLock { inbox -> [Work] in
+            inboxNonEmpty.store(false, ordering: .relaxed)
+            let work = inbox.work
+            inbox.work.removeAll(keepingCapacity: true)
+            return work
+        }
+        for work in taken { jobs.push(work) }
+    }
+
+    private func runExpiredTimers() {
+        guard !timers.isEmpty else { return }
+        timers.popExpired(now: loopTime, into: &expiredTimers)
+        for action in expiredTimers { action() }
+        expiredTimers.removeAll(keepingCapacity: true)
+    }
+}

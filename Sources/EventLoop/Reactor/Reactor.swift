@@ -1,0 +1,171 @@
+import CEventLoop
+import Glibc
+import Synchronization
+
+/// One thread, one epoll instance: the engine under every connection.
+///
+/// A reactor owns the sockets registered with it; their state is touched only on its thread.
+/// Other threads reach it through ``execute(_:)`` (a locked queue plus one coalesced eventfd
+/// wake-up). It is a Swift `TaskExecutor` and `SerialExecutor`, so a task started with
+/// `Task(executorPreference: reactor)` runs on its thread and resumes there after I/O with no
+/// thread hop and no lock.
+///
+/// Thread safety: every public method may be called from any thread.
+// @unchecked Sendable: the mutable state below the `confined` mark is touched only on the
+// reactor thread (asserted by `assertOnReactor()`); the cross-thread state is in `Mutex` and
+// `Atomic` values.
+public final class Reactor: @unchecked Sendable {
+    /// Readiness callbacks at most per epoll_wait batch.
+    static let maxEventsPerWait: Int32 = 256
+    /// Queued jobs and closures run at most per pass before epoll is polled again.
+    static let maxTasksPerPass = 1024
+    /// Reads a handler-level socket performs at most per readiness event before yielding.
+    public static let maxReadsPerEvent = 16
+
+    /// A short name for logs and the thread name (`reactor-0`).
+    public let name: String
+    let epollFD: Int32
+    let wakeFD: Int32
+
+    // Cross-thread state.
+    let inbox = Mutex<Inbox>(Inbox())
+    let inboxNonEmpty = Atomic<Bool>(false)
+    let wakePending = Atomic<Bool>(false)
+    let stopRequested = Atomic<Bool>(false)
+    let threadID = Atomic<UInt>(0)
+    let socketsOpen = Atomic<Int>(0)
+    let finished = Mutex<FinishState>(FinishState())
+    var thread: ReactorThread?
+
+    struct Inbox {
+        var work: [Work] = []
+        var stopped = false
+    }
+
+    struct FinishState {
+        var done = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    // Confined to the reactor thread.
+    var jobs = WorkQueue()
+    var slots: [Slot] = []
+    var freeSlots: [UInt32] = []
+    var timers = TimerQueue()
+    var expiredTimers: [() -> Void] = []
+    var redispatch: [(token: UInt64, events: UInt32)] = []
+    var redispatchSpare: [(token: UInt64, events: UInt32)] = []
+    /// Monotonic nanoseconds, refreshed once per loop pass (cheap "now" for activity stamps).
+    public internal(set) var loopTime: UInt64 = 0
+    /// A scratch buffer for handler-level reads, reused by every socket of this reactor.
+    let scratch: UnsafeMutableRawBufferPointer
+
+    struct Slot {
+        var generation: UInt32 = 0
+        var handler: (any ReactorIOHandler)?
+    }
+
+    /// Process-wide count of reactor threads still running (for leak checks).
+    static let liveThreads = Atomic<Int>(0)
+
+    /// Creates a reactor and starts its thread.
+    ///
+    /// Throws ``NetError`` when epoll or eventfd cannot be created (fd limit).
+    public init(name: String = "reactor") throws(NetError) {
+        self.name = name
+        Syscall.ignoreSIGPIPE()
+        epollFD = try Syscall.epollCreate()
+        do {
+            wakeFD = try Syscall.eventFD()
+        } catch {
+            Syscall.close(epollFD)
+            throw error
+        }
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        loopTime = Syscall.monotonicNanoseconds()
+        // The wake-up descriptor uses token 0, which no socket registration ever gets.
+        try? Syscall.epollAdd(epollFD, fd: wakeFD, events: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLET.rawValue), data: 0)
+        slots.append(Slot(generation: 0, handler: nil))
+        Reactor.liveThreads.add(1, ordering: .relaxed)
+        thread = ReactorThread(name: name) { [self] in runLoop() }
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    /// True when called on this reactor's thread.
+    @inline(__always)
+    public var isCurrent: Bool { threadID.load(ordering: .relaxed) == ReactorThread.currentID }
+
+    /// True once shutdown has finished; calls on its sockets then fail with `.reactorStopped`.
+    public var isStopped: Bool { inbox.withLock { $0.stopped } }
+
+    /// Sockets this reactor currently owns (open descriptors): the library's own fd counter.
+    public var openSocketCount: Int { socketsOpen.load(ordering: .relaxed) }
+
+    @inline(__always)
+    func assertOnReactor(_ file: StaticString = #fileID, line: UInt = #line) {
+        assert(isCurrent, "reactor-confined state touched off the reactor thread", file: file, line: line)
+    }
+
+    // MARK: registration (reactor thread only)
+
+    /// Registers `fd` for edge-triggered readiness and returns its token: slot index in the low
+    /// 32 bits, the slot's generation in the high 32 bits. An event carrying a stale generation
+    /// (the fd was closed and its number reused) is dropped.
+    func register(fd: Int32, events: UInt32, handler: any ReactorIOHandler) throws(NetError) -> UInt64 {
+        assertOnReactor()
+        let index: UInt32
+        if let free = freeSlots.popLast() {
+            index = free
+        } else {
+            index = UInt32(slots.count)
+            slots.append(Slot())
+        }
+        slots[Int(index)].handler = handler
+        let token = UInt64(slots[Int(index)].generation) << 32 | UInt64(index)
+        do {
+            try Syscall.epollAdd(epollFD, fd: fd, events: events | UInt32(EPOLLET.rawValue), data: token)
+        } catch {
+            release(token: token)
+            throw error
+        }
+        return token
+    }
+
+    /// Forgets a registration; the caller closes the descriptor (which removes it from epoll).
+    func release(token: UInt64) {
+        assertOnReactor()
+        let index = Int(token & 0xffff_ffff)
+        guard index < slots.count, slots[index].generation == UInt32(token >> 32) else { return }
+        slots[index].handler = nil
+        slots[index].generation &+= 1
+        freeSlots.append(UInt32(index))
+    }
+
+    /// Delivers `events` for `token` in the next pass instead of waiting for a new edge
+    /// (used to bound the work done for one socket per pass).
+    func dispatchAgainNextPass(token: UInt64, events: UInt32) {
+        redispatch.append((token, events))
+    }
+
+    /// Delivers events to the handler of `token`, unless the registration is stale.
+    @inline(__always)
+    func dispatch(token: UInt64, events: UInt32) {
+        let index = Int(token & 0xffff_ffff)
+        guard index < slots.count else { return }
+        let slot = slots[index]
+        guard slot.generation == UInt32(token >> 32), let handler = slot.handler else { return }
+        handler.handleEvents(events)
+    }
+
+    /// Counts a socket descriptor as owned by this reactor (balanced by ``socketClosed()``).
+    func socketOpened() { socketsOpen.add(1, ordering: .relaxed) }
+
+    /// Closes an owned socket descriptor and uncounts it.
+    func closeSocket(_ fd: Int32) {
+        Syscall.close(fd)
+        socketsOpen.subtract(1, ordering: .relaxed)
+    }
+}

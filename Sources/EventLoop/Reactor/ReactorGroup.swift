@@ -1,0 +1,54 @@
+import Synchronization
+
+/// A set of reactors, one per core by default, handed out round-robin.
+///
+/// Thread safety: every member may be used from any thread.
+public final class ReactorGroup: Sendable {
+    /// The reactors, in a fixed order.
+    public let reactors: [Reactor]
+    private let cursor = Atomic<Int>(0)
+
+    /// CPUs the process may run on (its affinity mask, so `taskset` is honoured).
+    public static var availableCores: Int { Syscall.availableCPUCount() }
+
+    /// Starts `count` reactors (default: one per available core).
+    ///
+    /// Throws ``NetError`` when one cannot start; those already started are stopped again.
+    public init(count: Int? = nil, name: String = "reactor") throws(NetError) {
+        let wanted = max(1, count ?? ReactorGroup.availableCores)
+        var started: [Reactor] = []
+        do {
+            for index in 0..<wanted {
+                started.append(try Reactor(name: "\(name)-\(index)"))
+            }
+        } catch {
+            for reactor in started { reactor.shutdownAndWait() }
+            throw error
+        }
+        reactors = started
+    }
+
+    /// The next reactor, round-robin. O(1), lock-free.
+    public func next() -> Reactor {
+        let index = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
+        return reactors[index % reactors.count]
+    }
+
+    /// Sockets owned by all reactors of the group (the library's fd counter).
+    public var openSocketCount: Int { reactors.reduce(0) { $0 + $1.openSocketCount } }
+
+    /// Shuts every reactor down (see ``Reactor/shutdown()``) and waits for their threads.
+    public func shutdown() async {
+        for reactor in reactors { reactor.requestStop() }
+        for reactor in reactors { await reactor.shutdown() }
+    }
+
+    /// Blocking form of ``shutdown()``; must not be called on one of the group's threads.
+    public func shutdownAndWait() {
+        for reactor in reactors { reactor.requestStop() }
+        for reactor in reactors { reactor.shutdownAndWait() }
+    }
+
+    /// Reactor threads still running in this process (all groups): 0 after every shutdown.
+    public static var liveReactorThreads: Int { Reactor.liveThreads.load(ordering: .relaxed) }
+}

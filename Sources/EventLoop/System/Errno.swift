@@ -1,0 +1,57 @@
+import Glibc
+
+/// Symbolic names and texts for errno values, for error messages.
+enum Errno {
+    /// `ECONNREFUSED` for 111, or `errno 999` for a value without a known name.
+    static func name(_ value: Int32) -> String {
+        switch value {
+        case EPERM: return "EPERM"
+        case ENOENT: return "ENOENT"
+        case EINTR: return "EINTR"
+        case EIO: return "EIO"
+        case EBADF: return "EBADF"
+        case EAGAIN: return "EAGAIN"
+        case ENOMEM: return "ENOMEM"
+        case EACCES: return "EACCES"
+        case EFAULT: return "EFAULT"
+        case EEXIST: return "EEXIST"
+        case ENOTDIR: return "ENOTDIR"
+        case EINVAL: return "EINVAL"
+        case ENFILE: return "ENFILE"
+        case EMFILE: return "EMFILE"
+        case ENOSPC: return "ENOSPC"
+        case EPIPE: return "EPIPE"
+        case ENAMETOOLONG: return "ENAMETOOLONG"
+        case ENOTSOCK: return "ENOTSOCK"
+        case EDESTADDRREQ: return "EDESTADDRREQ"
+        case EMSGSIZE: return "EMSGSIZE"
+        case EPROTOTYPE: return "EPROTOTYPE"
+        case ENOPROTOOPT: return "ENOPROTOOPT"
+        case EPROTONOSUPPORT: return "EPROTONOSUPPORT"
+        case EOPNOTSUPP: return "EOPNOTSUPP"
+        case EAFNOSUPPORT: return "EAFNOSUPPORT"
+        case EADDRINUSE: return "EADDRINUSE"
+        case EADDRNOTAVAIL: return "EADDRNOTAVAIL"
+        case ENETDOWN: return "ENETDOWN"
+        case ENETUNREACH: return "ENETUNREACH"
+        case ECONNABORTED: return "ECONNABORTED"
+        case ECONNRESET: return "ECONNRESET"
+        case ENOBUFS: return "ENOBUFS"
+        case EISCONN: return "EISCONN"
+        case ENOTCONN: return "ENOTCONN"
+        case ETIMEDOUT: return "ETIMEDOUT"
+        case ECONNREFUSED: return "ECONNREFUSED"
+        case EHOSTUNREACH: return "EHOSTUNREACH"
+        case EALREADY: return "EALREADY"
+        case EINPROGRESS: return "EINPROGRESS"
+        case ECANCELED: return "ECANCELED"
+        default: return "errno \(value)"
+        }
+    }
+
+    /// The C library's text for the errno (`strerror`).
+    static func text(_ value: Int32) -> String {
+        guard let cString = strerror(value) else { return "unknown error" }
+        return String(cString: cString)
+    }
+}

@@ -1,0 +1,264 @@
+import CEventLoop
+import Glibc
+
+/// The only place in the library that calls the kernel.
+///
+/// Every wrapper retries EINTR, reports EAGAIN as ``IOResult/wouldBlock`` where the
+/// call is non-blocking, and turns every other errno into a ``NetError`` naming the
+/// operation and, where the caller passes one, the address. Every descriptor it makes
+/// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires.
+enum Syscall {
+    /// Runs `call` until it does not fail with EINTR; returns the result or throws the errno.
+    @inline(__always)
+    static func retrying<T: BinaryInteger>(_ operation: String, _ address: @autoclosure () -> String? = nil,
+                                           _ call: () -> T) throws(NetError) -> T {
+        while true {
+            let result = call()
+            if result >= 0 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            throw NetError(.system(errno: code), operation: operation, address: address())
+        }
+    }
+
+    /// Like ``retrying(_:_:_:)`` but EAGAIN/EWOULDBLOCK becomes `.wouldBlock`.
+    @inline(__always)
+    static func nonBlocking<T: BinaryInteger & Sendable>(_ operation: String, _ address: @autoclosure () -> String? = nil,
+                                                         _ call: () -> T) throws(NetError) -> IOResult<T> {
+        while true {
+            let result = call()
+            if result >= 0 { return .processed(result) }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+            throw NetError(.system(errno: code), operation: operation, address: address())
+        }
+    }
+
+    // MARK: sockets
+
+    /// A new non-blocking, close-on-exec socket.
+    static func socket(family: Int32, type: Int32, address: SocketAddress? = nil) throws(NetError) -> Int32 {
+        let kind = type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        return try retrying("socket", address?.description) { Glibc.socket(family, kind, 0) }
+    }
+
+    static func bind(_ fd: Int32, to address: SocketAddress) throws(NetError) {
+        _ = try retrying("bind", address.description) {
+            address.withSockAddr { Glibc.bind(fd, $0, $1) }
+        }
+    }
+
+    static func listen(_ fd: Int32, backlog: Int32, address: SocketAddress) throws(NetError) {
+        _ = try retrying("listen", address.description) { Glibc.listen(fd, backlog) }
+    }
+
+    /// Accepts one connection as a non-blocking, close-on-exec socket with its peer address.
+    static func accept(_ fd: Int32, listening: SocketAddress) throws(NetError) -> IOResult<(Int32, SocketAddress?)> {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(NetError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(NetError) in
+                try nonBlocking("accept", listening.description) { cel_accept4(fd, address, &length, flags) }
+            }
+        }
+        switch result {
+        case .wouldBlock: return .wouldBlock
+        case .processed(let client):
+            let peer = withUnsafePointer(to: &storage) { SocketAddress(storage: $0, length: length) }
+            return .processed((client, peer))
+        }
+    }
+
+    /// Starts a connect; true when it completed at once, false when it is in progress (EINPROGRESS).
+    static func connect(_ fd: Int32, to address: SocketAddress) throws(NetError) -> Bool {
+        while true {
+            let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            if result == 0 { return true }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EINPROGRESS || code == EAGAIN { return false }
+            throw NetError(.system(errno: code), operation: "connect", address: address.description)
+        }
+    }
+
+    /// The pending error of a socket (SO_ERROR), 0 when none; reading it clears it.
+    static func pendingError(_ fd: Int32) -> Int32 {
+        (try? getIntOption(fd, level: SOL_SOCKET, name: SO_ERROR)) ?? EBADF
+    }
+
+    static func getIntOption(_ fd: Int32, level: Int32, name: Int32) throws(NetError) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try retrying("getsockopt") { getsockopt(fd, level, name, &value, &length) }
+        return value
+    }
+
+    static func setIntOption(_ fd: Int32, level: Int32, name: Int32, value: Int32) throws(NetError) {
+        var value = value
+        _ = try retrying("setsockopt") { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    static func setLinger(_ fd: Int32, seconds: Int32?) throws(NetError) {
+        var value = linger(l_onoff: seconds == nil ? 0 : 1, l_linger: seconds ?? 0)
+        _ = try retrying("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size)) }
+    }
+
+    static func localAddress(_ fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        return withUnsafePointer(to: &storage) { SocketAddress(storage: $0, length: length) }
+    }
+
+    static func remoteAddress(_ fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        return withUnsafePointer(to: &storage) { SocketAddress(storage: $0, length: length) }
+    }
+
+    // MARK: data
+
+    @inline(__always)
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+        try nonBlocking("read", address?.description) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    @inline(__always)
+    static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+        try nonBlocking("write", address?.description) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// A gathering write of `count` iovecs with MSG_NOSIGNAL.
+    static func sendv(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+        var message = msghdr()
+        message.msg_iov = vectors
+        message.msg_iovlen = count
+        return try nonBlocking("write", address?.description) { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+    }
+
+    static func shutdown(_ fd: Int32, how: Int32, address: SocketAddress?) throws(NetError) {
+        _ = try retrying("shutdown", address?.description) { Glibc.shutdown(fd, how) }
+    }
+
+    /// Closes a descriptor. EINTR is not retried: on Linux the descriptor is gone either way.
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    static func unlink(_ path: String) {
+        _ = Glibc.unlink(path)
+    }
+
+    // MARK: epoll and eventfd
+
+    static func epollCreate() throws(NetError) -> Int32 {
+        try retrying("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+    }
+
+    static func epollAdd(_ epoll: Int32, fd: Int32, events: UInt32, data: UInt64) throws(NetError) {
+        var event = epoll_event(events: events, data: epoll_data_t(u64: data))
+        _ = try retrying("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) }
+    }
+
+    static func epollModify(_ epoll: Int32, fd: Int32, events: UInt32, data: UInt64) throws(NetError) {
+        var event = epoll_event(events: events, data: epoll_data_t(u64: data))
+        _ = try retrying("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event) }
+    }
+
+    static func epollRemove(_ epoll: Int32, fd: Int32) {
+        var event = epoll_event()
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, &event)
+    }
+
+    /// Waits for events; EINTR returns 0 events (the loop goes round again).
+    static func epollWait(_ epoll: Int32, into events: UnsafeMutablePointer<epoll_event>, capacity: Int32, timeoutMilliseconds: Int32) -> Int {
+        let result = epoll_wait(epoll, events, capacity, timeoutMilliseconds)
+        return result < 0 ? 0 : Int(result)
+    }
+
+    static func eventFD() throws(NetError) -> Int32 {
+        try retrying("eventfd") { eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK)) }
+    }
+
+    static func eventFDSignal(_ fd: Int32) {
+        var one: UInt64 = 1
+        _ = Glibc.write(fd, &one, 8)
+    }
+
+    static func eventFDDrain(_ fd: Int32) {
+        var value: UInt64 = 0
+        _ = Glibc.read(fd, &value, 8)
+    }
+
+    // MARK: process
+
+    /// CPUs this process may run on (its affinity mask), at least 1.
+    static func availableCPUCount() -> Int {
+        let count = cel_sched_cpu_count()
+        return count > 0 ? Int(count) : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Monotonic time in nanoseconds (CLOCK_MONOTONIC).
+    @inline(__always)
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+
+    /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
+    @discardableResult
+    static func raiseFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(limit.rlim_cur)
+    }
+
+    /// Ignores SIGPIPE process-wide: a second guard behind MSG_NOSIGNAL (for `write` on a pipe, say).
+    static func ignoreSIGPIPE() {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }
+}
+
+extension Syscall {
+    /// A listening socket: SO_REUSEADDR, optionally SO_REUSEPORT, bound and listening.
+    /// On failure nothing stays open.
+    static func listeningSocket(_ address: SocketAddress, backlog: Int32, reusePort: Bool) throws(NetError) -> Int32 {
+        let fd = try socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
+        do {
+            if address.family != AF_UNIX {
+                try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+                if reusePort { try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
+            }
+            try bind(fd, to: address)
+            try listen(fd, backlog: backlog, address: address)
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Lowers or raises the soft RLIMIT_NOFILE (never above the hard limit); returns the new value.
+    @discardableResult
+    static func setFileLimit(_ value: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+        limit.rlim_cur = rlim_t(min(UInt64(value), UInt64(limit.rlim_max)))
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(limit.rlim_cur)
+    }
+}
