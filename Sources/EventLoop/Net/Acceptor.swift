@@ -13,7 +13,8 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
 
     let reactor: Reactor
     let address: SocketAddress
-    unowned let listener: Listener
+    /// Strong until this acceptor closes (the listener keeps its acceptors until then too).
+    var listener: Listener?
     var fd: Int32
     var token: UInt64 = 0
     var ready = true
@@ -70,7 +71,11 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
                 case .processed(let (client, peer)):
                     accepted += 1
                     reactor.socketOpened()
-                    if !listener.deliver(fd: client, peer: peer, from: self) { paused = true }
+                    guard listener != nil else {
+                        reactor.closeSocket(client)
+                        continue
+                    }
+                    if listener?.deliver(fd: client, peer: peer, from: self) == false { paused = true }
                 }
             } catch {
                 handleAcceptError(error)
@@ -84,7 +89,7 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
             // Out of descriptors: the pending connection stays in the backlog. Wait, then retry,
             // rather than spin on a level that stays readable.
             resourceFailures += 1
-            listener.noteResourceFailure(error)
+            listener?.noteResourceFailure(error)
             backingOff = true
             reactor.schedule(afterNanoseconds: Acceptor.resourceBackoffNanoseconds) { [self] in
                 backingOff = false
@@ -102,6 +107,8 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
         reactor.release(token: token)
         reactor.closeSocket(fd)
         fd = -1
-        listener.acceptorClosed(self)
+        let owner = listener
+        listener = nil
+        owner?.acceptorClosed(self)
     }
 }

@@ -290,6 +290,7 @@ public final class Listener: Sendable {
     private func finishCloseIfDone() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard state.closed && state.openAcceptors == 0 else { return [] }
+            state.acceptors.removeAll()  // breaks the listener <-> acceptor cycle
             defer { state.closeWaiters.removeAll() }
             return state.closeWaiters
         }

@@ -1,0 +1,76 @@
+import EventLoop
+import EventLoopTesting
+import Glibc
+
+/// A listener on 127.0.0.1, port 0, that echoes every connection until closed.
+func startEchoServer(_ group: ReactorGroup, address: SocketAddress = .loopbackIPv4()) async throws -> Listener {
+    let listener = try await Listener.listen(address, group: group)
+    Task {
+        await listener.serve { conn in
+            var buffer = ByteBuffer(capacity: 16 * 1024)
+            while true {
+                buffer.clear()
+                guard let count = try? await conn.read(into: &buffer), count > 0 else { return }
+                guard (try? await conn.write(buffer)) != nil else { return }
+            }
+        }
+    }
+    return listener
+}
+
+/// A deterministic byte stream: byte `i` of stream `seed`. Period 251 (prime), so a shifted,
+/// dropped or duplicated chunk never lines up again.
+enum Pattern {
+    static let block: [UInt8] = (0..<(251 * 256)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+
+    /// `count` bytes of the stream starting at `offset`.
+    static func bytes(at offset: Int, count: Int, seed: Int = 0) -> ByteBuffer {
+        var buffer = ByteBuffer(capacity: count)
+        var written = 0
+        while written < count {
+            let start = (offset + written + seed) % 251
+            let length = min(count - written, block.count - start)
+            block.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
+            written += length
+        }
+        return buffer
+    }
+
+    /// True when `buffer`'s readable bytes are the stream's bytes from `offset`.
+    static func matches(_ buffer: ByteBuffer, at offset: Int, seed: Int = 0) -> Bool {
+        buffer.withUnsafeReadableBytes { received in
+            var checked = 0
+            while checked < received.count {
+                let start = (offset + checked + seed) % 251
+                let length = min(received.count - checked, block.count - start)
+                let same = block.withUnsafeBytes { expected in
+                    memcmp(received.baseAddress! + checked, expected.baseAddress! + start, length) == 0
+                }
+                if !same { return false }
+                checked += length
+            }
+            return true
+        }
+    }
+}
+
+/// True when this host can bind ::1.
+let hasIPv6Loopback: Bool = {
+    let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    address.sin6_addr = in6addr_loopback
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+    }
+}()
+
+/// A fresh Unix socket path under the temporary directory.
+func temporaryUnixPath(_ name: String) -> String {
+    "/tmp/eventloop-test-\(getpid())-\(name)-\(UInt32.random(in: 0...UInt32.max)).sock"
+}
+
+/// Raised once per test process: 1,000-connection tests need more than the default 1,024 fds.
+let fileLimitRaised: Int = FileDescriptorLimit.raiseToHardLimit()
