@@ -23,6 +23,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop"]),
+        .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

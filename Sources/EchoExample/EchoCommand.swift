@@ -43,7 +43,9 @@ struct EchoCommand: AsyncParsableCommand {
         let group = try ReactorGroup(count: threads)
         var listeners: [Listener] = []
         for text in listen {
-            listeners.append(try await Listener.listen(text, group: group))
+            let listener = try await Listener.listen(text, group: group)
+            listener.onResourceExhausted(ResourceWarning(fdLimit: fdLimit).report)
+            listeners.append(listener)
         }
         let bound = listeners.map { $0.address.description }.joined(separator: ", ")
         print("listening on \(bound), \(group.reactors.count) reactors, api \(api.rawValue), fd limit \(fdLimit)")

@@ -22,6 +22,7 @@ public final class Listener: Sendable {
     let socketPerReactor: Bool
     let state = Mutex<State>(State())
     private let resourceFailureCount = Atomic<Int>(0)
+    private let resourceFailureHandler = Mutex<(@Sendable (NetError) -> Void)?>(nil)
 
     enum Mode {
         case queue
@@ -274,8 +275,15 @@ public final class Listener: Sendable {
         }
     }
 
+    /// Calls `handler` (on a reactor thread) each time accepting pauses for lack of descriptors
+    /// or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): at most once per pause, about 20 a second.
+    public func onResourceExhausted(_ handler: @escaping @Sendable (NetError) -> Void) {
+        resourceFailureHandler.withLock { $0 = handler }
+    }
+
     func noteResourceFailure(_ error: NetError) {
         resourceFailureCount.add(1, ordering: .relaxed)
+        resourceFailureHandler.withLock { $0 }?(error)
     }
 
     func acceptorClosed(_ acceptor: Acceptor) {

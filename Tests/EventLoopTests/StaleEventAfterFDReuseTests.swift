@@ -1,0 +1,83 @@
+@testable import EventLoop
+import CEventLoop
+import EventLoopTesting
+import Glibc
+import Synchronization
+import Testing
+
+/// An epoll event that was pending for a closed descriptor must never reach the handler of a
+/// new registration that got the same descriptor number (and the same slot).
+@Suite struct StaleEventAfterFDReuseTests {
+    final class Recorder: ReactorIOHandler, @unchecked Sendable {
+        var events = 0
+        func handleEvents(_ events: UInt32) { self.events += 1 }
+        func reactorStopped() {}
+    }
+
+    struct Outcome: Sendable {
+        var sameDescriptor: Bool
+        var sameSlot: Bool
+        var generationsDiffer: Bool
+        var staleDelivered: Int
+        var freshDelivered: Int
+    }
+
+    @Test func staleTokenIsDroppedAfterDescriptorReuse() async throws {
+        try await withReactorGroup { group in
+            let reactor = group.reactors[0]
+            let outcome = try await reactor.submit { () throws -> Outcome in
+                let old = Recorder()
+                let oldFD = try Syscall.eventFD()
+                let oldToken = try reactor.register(fd: oldFD, events: UInt32(EPOLLIN.rawValue), handler: old)
+                reactor.release(token: oldToken)
+                Syscall.close(oldFD)
+
+                let fresh = Recorder()
+                let newFD = try Syscall.eventFD()
+                defer { Syscall.close(newFD) }
+                let newToken = try reactor.register(fd: newFD, events: UInt32(EPOLLIN.rawValue), handler: fresh)
+                defer { reactor.release(token: newToken) }
+
+                // An event still carrying the old registration's token, as epoll_wait could
+                // return it in the same batch that closed the old descriptor.
+                reactor.dispatch(token: oldToken, events: UInt32(EPOLLIN.rawValue))
+                let stale = fresh.events + old.events
+                reactor.dispatch(token: newToken, events: UInt32(EPOLLIN.rawValue))
+                return Outcome(
+                    sameDescriptor: oldFD == newFD,
+                    sameSlot: oldToken & 0xffff_ffff == newToken & 0xffff_ffff,
+                    generationsDiffer: oldToken >> 32 != newToken >> 32,
+                    staleDelivered: stale,
+                    freshDelivered: fresh.events
+                )
+            }
+            #expect(outcome.sameDescriptor, "the kernel reused the number (the case under test)")
+            #expect(outcome.sameSlot)
+            #expect(outcome.generationsDiffer)
+            #expect(outcome.staleDelivered == 0)
+            #expect(outcome.freshDelivered == 1)
+        }
+    }
+
+    @Test func realEventsReachTheNewRegistration() async throws {
+        try await withReactorGroup { group in
+            let reactor = group.reactors[0]
+            let fresh = Recorder()
+            let fd = try await reactor.submit { () throws -> Int32 in
+                let first = try Syscall.eventFD()
+                let token = try reactor.register(fd: first, events: UInt32(EPOLLIN.rawValue), handler: Recorder())
+                Syscall.eventFDSignal(first)  // an event is now pending for the old registration
+                reactor.release(token: token)
+                Syscall.close(first)
+                let second = try Syscall.eventFD()
+                _ = try reactor.register(fd: second, events: UInt32(EPOLLIN.rawValue), handler: fresh)
+                return second
+            }
+            Syscall.eventFDSignal(fd)
+            try await waitUntil { try await reactor.submit { fresh.events == 1 } }
+            try await reactor.submit {
+                Syscall.close(fd)
+            }
+        }
+    }
+}
