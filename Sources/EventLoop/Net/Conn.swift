@@ -18,6 +18,13 @@ public protocol Conn: AnyObject, Sendable {
     func closeWrite() async throws
     /// Closes both directions and fails pending calls. Idempotent; callable from any thread.
     func close()
+    /// Read deadline (Go semantics): a read pending when it passes, or started after, throws
+    /// ``NetError`` `.timeout`; nil clears it. The connection stays usable.
+    func setReadDeadline(_ deadline: Deadline?)
+    /// Write deadline, the same rules for writes.
+    func setWriteDeadline(_ deadline: Deadline?)
+    /// Both deadlines at once.
+    func setDeadline(_ deadline: Deadline?)
     /// This end's address.
     var localAddress: SocketAddress? { get }
     /// The peer's address.

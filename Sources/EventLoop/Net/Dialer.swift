@@ -2,9 +2,15 @@ import Glibc
 
 /// Opens outgoing stream connections (TCP or Unix) with a non-blocking connect.
 ///
-/// A value type: configure it once and share it. Names are resolved off the reactor threads;
-/// when a name has several addresses they are tried in turn until one connects.
-/// Thread safety: `Sendable`; dial from any task.
+/// - A `timeout` bounds each dial try (name resolution and every connect attempt of it).
+/// - When a name resolves to several addresses they are tried in the manner of RFC 8305:
+///   IPv6 and IPv4 interleaved, the next attempt started when the previous one failed or has
+///   not finished after `fallbackDelay`; the first to connect wins and the others are closed.
+/// - A `retry` policy repeats a try whose every attempt failed to connect, with backoff.
+/// - The error of a failed dial lists each attempt and why it failed. Cancelling the dialing
+///   task aborts every attempt and closes every descriptor.
+///
+/// A value type: configure once, share freely (`Sendable`), dial from any task.
 public struct Dialer: Sendable {
     /// TCP_NODELAY on the new connection (default on: small writes go out at once).
     public var noDelay = true
@@ -12,18 +18,25 @@ public struct Dialer: Sendable {
     public var keepAlive = false
     /// Bind to this local address before connecting (for example a source IP); nil lets the kernel choose.
     public var localAddress: SocketAddress?
+    /// The longest one dial try may take; nil waits for the kernel (which gives up after minutes).
+    public var timeout: Duration?
+    /// How long an attempt may run before the next address is tried alongside (RFC 8305: 250 ms).
+    public var fallbackDelay: Duration = .milliseconds(250)
+    /// Retries of a try whose every attempt failed to connect.
+    public var retry: RetryPolicy = .none
 
     /// A dialer with the defaults above.
-    public init() {}
+    public init(timeout: Duration? = nil, retry: RetryPolicy = .none) {
+        self.timeout = timeout
+        self.retry = retry
+    }
 
     /// Connects to `address` on `reactor` and returns the connection, which lives on that reactor.
     ///
-    /// Throws ``NetError`` (`connect`, the address, the errno, e.g. ECONNREFUSED), or
-    /// `CancellationError` when the task is cancelled, in which case the socket is closed.
+    /// Throws ``NetError`` (`connect`, the address, the errno, e.g. ECONNREFUSED, or `.timeout`),
+    /// or `CancellationError` when the task is cancelled; no descriptor is left open either way.
     public func dial(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
-        if reactor.isCurrent { return try await dialOnReactor(address, reactor: reactor) }
-        if reactor.isStopped { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
-        return try await withTaskExecutorPreference(reactor) { try await dialOnReactor(address, reactor: reactor) }
+        try await dial([address], label: address.description, on: reactor)
     }
 
     /// Connects to a reactor of `group` (round-robin).
@@ -31,24 +44,148 @@ public struct Dialer: Sendable {
         try await dial(address, on: group.next())
     }
 
-    /// Resolves `text` (`host:port`, `[v6]:port`, `unix:/path`) and connects to the first address
-    /// that accepts. Throws `.dialFailed` listing every attempt when all fail.
+    /// Resolves `text` (`host:port`, `[v6]:port`, `unix:/path`), off the reactor threads, and
+    /// connects to the first address that accepts (see the type's rules).
     public func dial(_ text: String, on reactor: Reactor) async throws -> TCPConn {
-        let addresses = try await SocketAddress.resolve(text)
+        try await withRetries(label: text) {
+            try await withTryTimeout(label: text, on: reactor) {
+                let addresses = try await SocketAddress.resolve(text)
+                return try await race(Dialer.interleaved(addresses), label: text, on: reactor)
+            }
+        }
+    }
+
+    /// Connects to the first of `addresses` that accepts, in order, with the fallback rules.
+    public func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor) async throws -> TCPConn {
+        precondition(!addresses.isEmpty, "dial needs at least one address")
+        let label = label ?? addresses.map(\.description).joined(separator: ",")
+        return try await withRetries(label: label) {
+            try await withTryTimeout(label: label, on: reactor) {
+                try await race(addresses, label: label, on: reactor)
+            }
+        }
+    }
+
+    // MARK: retries and timeout
+
+    private func withRetries(label: String, _ body: () async throws -> TCPConn) async throws -> TCPConn {
         var failures: [NetError] = []
-        for address in addresses {
+        for attempt in 1...retry.attempts {
             do {
-                return try await dial(address, on: reactor)
-            } catch let error as NetError {
-                failures.append(error)
+                return try await body()
+            } catch let error as NetError where error.isConnectFailure {
+                failures.append(contentsOf: error.code == .dialFailed ? error.underlying : [error])
+                if attempt == retry.attempts { break }
+                try await Task.sleep(for: retry.delay(beforeRetry: attempt))
             }
         }
         if failures.count == 1 { throw failures[0] }
-        throw NetError(.dialFailed, operation: "dial", address: text, underlying: failures)
+        throw NetError(.dialFailed, operation: "dial", address: label, underlying: failures)
     }
 
-    private func dialOnReactor(_ address: SocketAddress, reactor: Reactor) async throws -> TCPConn {
+    private func withTryTimeout(label: String, on reactor: Reactor, _ body: @escaping @Sendable () async throws -> TCPConn) async throws -> TCPConn {
+        guard let timeout else { return try await body() }
+        let deadline = Deadline.after(timeout)
+        return try await withThrowingTaskGroup(of: TCPConn?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await reactor.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                if let conn = outcome { return conn }
+                // The timeout won: cancelling the dial closes its sockets.
+                group.cancelAll()
+                while let late = try? await group.next() { late?.close() }
+                throw NetError(.timeout, operation: "connect", address: label)
+            }
+            throw NetError(.timeout, operation: "connect", address: label)
+        }
+    }
+
+    // MARK: staggered attempts
+
+    private enum Outcome: Sendable {
+        case connected(TCPConn)
+        case failed(NetError)
+        case nextAttemptDue
+    }
+
+    /// Starts attempt 0, then each next attempt when the previous failed or after
+    /// `fallbackDelay`; returns the first connection and closes any other that connects.
+    private func race(_ addresses: [SocketAddress], label: String, on reactor: Reactor) async throws -> TCPConn {
+        if addresses.count == 1 { return try await connect(addresses[0], on: reactor) }
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            var next = 0
+            var running = 0
+            var failures: [NetError] = []
+            func startNext() {
+                let address = addresses[next]
+                next += 1
+                running += 1
+                group.addTask {
+                    do {
+                        return .connected(try await connect(address, on: reactor))
+                    } catch let error as NetError {
+                        return .failed(error)
+                    }
+                }
+                if next < addresses.count {
+                    group.addTask {
+                        try await reactor.sleep(for: fallbackDelay)
+                        return .nextAttemptDue
+                    }
+                }
+            }
+            startNext()
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .connected(let conn):
+                    group.cancelAll()
+                    while let late = try? await group.next() {
+                        if case .connected(let other) = late { other.close() }
+                    }
+                    return conn
+                case .failed(let error):
+                    failures.append(error)
+                    running -= 1
+                    if next < addresses.count && running == 0 { startNext() }
+                case .nextAttemptDue:
+                    if next < addresses.count { startNext() }
+                }
+                if running == 0 && next == addresses.count { break }
+            }
+            group.cancelAll()
+            if failures.count == 1 { throw failures[0] }
+            throw NetError(.dialFailed, operation: "dial", address: label, underlying: failures)
+        }
+    }
+
+    /// RFC 8305 order: alternate address families, starting with the first one's.
+    static func interleaved(_ addresses: [SocketAddress]) -> [SocketAddress] {
+        guard let first = addresses.first else { return [] }
+        var preferred = addresses.filter { $0.family == first.family }
+        var other = addresses.filter { $0.family != first.family }
+        var result: [SocketAddress] = []
+        while !preferred.isEmpty || !other.isEmpty {
+            if !preferred.isEmpty { result.append(preferred.removeFirst()) }
+            if !other.isEmpty { result.append(other.removeFirst()) }
+        }
+        return result
+    }
+
+    // MARK: one attempt
+
+    private func connect(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
+        if reactor.isCurrent { return try await connectOnReactor(address, reactor: reactor) }
+        if reactor.isStopped { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
+        return try await withTaskExecutorPreference(reactor) { try await connectOnReactor(address, reactor: reactor) }
+    }
+
+    private func connectOnReactor(_ address: SocketAddress, reactor: Reactor) async throws -> TCPConn {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
+        try Task.checkCancellation()
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
         reactor.socketOpened()
         let connected: Bool
@@ -78,5 +215,16 @@ public struct Dialer: Sendable {
             throw NetError(.system(errno: status), operation: "connect", address: address.description)
         }
         return conn
+    }
+}
+
+extension NetError {
+    /// True for failures a retry may cure: the connect itself failed or timed out.
+    var isConnectFailure: Bool {
+        switch code {
+        case .system, .timeout: return operation == "connect"
+        case .dialFailed: return underlying.contains { $0.isConnectFailure }
+        default: return false
+        }
     }
 }

@@ -27,6 +27,13 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var closeWriteAfterWrite = false
     var closeReason: NetError?
     var consecutiveReads = 0
+    var readDeadline: UInt64 = .max
+    var writeDeadline: UInt64 = .max
+    var readTimer: TimerHandle?
+    var readTimerAt: UInt64 = .max
+    var writeTimer: TimerHandle?
+    var writeTimerAt: UInt64 = .max
+    var idleTimeoutNanoseconds: UInt64 = 0
 
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
@@ -55,6 +62,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         defer { readBusy = false }
         if buffer.writableBytes == 0 { buffer.reserveCapacity(minimumWritableBytes: 16 * 1024) }
         while true {
+            try checkReadDeadline()
             if consecutiveReads >= Reactor.maxReadsPerEvent {
                 // Fairness: a peer that always has data waits one pass like everyone else.
                 consecutiveReads = 0
@@ -69,6 +77,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
             }
             if case .processed(let count) = outcome {
                 consecutiveReads += 1
+                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
                 return count
             }
             consecutiveReads = 0
@@ -79,6 +88,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     private func waitForReadable() async throws {
         try Task.checkCancellation()
         guard socket.isOpen else { throw closedError("read") }
+        try prepareToWait(reading: true)
         readWaitID &+= 1
         let id = readWaitID
         try await withTaskCancellationHandler {
@@ -124,6 +134,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
         var index = buffers.startIndex
         var offset = 0
+        try checkWriteDeadline()
         while index < buffers.endIndex {
             if buffers[index].readableBytes <= offset {
                 index += 1
@@ -149,6 +160,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
                     index += 1
                 }
                 offset = count
+                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
             case .wouldBlock:
                 try await waitForWritable()
             }
@@ -164,6 +176,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     private func waitForWritable() async throws {
         try Task.checkCancellation()
         guard socket.isOpen else { throw closedError("write") }
+        try prepareToWait(reading: false)
         writeWaitID &+= 1
         let id = writeWaitID
         try await withTaskCancellationHandler {
@@ -234,6 +247,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     func socketClosed(error: NetError?) {
         closeReason = error
+        cancelDeadlineTimers()
         if let waiter = readWaiter {
             readWaiter = nil
             waiter.resume(throwing: closedError("read"))

@@ -24,11 +24,7 @@ extension Reactor {
     /// 0 when work is waiting, the time to the next timer (rounded up), or -1 to sleep until woken.
     private func pollTimeout() -> Int32 {
         if !jobs.isEmpty || !redispatch.isEmpty || inboxNonEmpty.load(ordering: .relaxed) { return 0 }
-        guard let deadline = timers.nextDeadline() else { return -1 }
-        let now = Syscall.monotonicNanoseconds()
-        if deadline <= now { return 0 }
-        let milliseconds = (deadline - now + 999_999) / 1_000_000
-        return Int32(min(milliseconds, UInt64(Int32.max)))
+        return millisecondsUntilNextTimer() ?? -1
     }
 
     private func dispatchReady(_ events: UnsafeMutablePointer<epoll_event>, count: Int) {
@@ -83,10 +79,4 @@ extension Reactor {
         for work in taken { jobs.push(work) }
     }
 
-    private func runExpiredTimers() {
-        guard !timers.isEmpty else { return }
-        timers.popExpired(now: loopTime, into: &expiredTimers)
-        for action in expiredTimers { action() }
-        expiredTimers.removeAll(keepingCapacity: true)
-    }
 }

@@ -39,12 +39,21 @@ extension Reactor {
         toJoin?.join()
     }
 
+    /// Drops every pending timer; sleeping tasks are woken with `.reactorStopped`.
+    private func failTimersAtShutdown() {
+        while let action = wheel.popExpired(through: .max) {
+            if case .wake(let state) = action {
+                state.continuation.take()?.resume(throwing: NetError(.reactorStopped, operation: "sleep"))
+            }
+        }
+    }
+
     /// Runs on the reactor thread once the loop has ended.
     func finishShutdown() {
         for index in slots.indices {
             if let handler = slots[index].handler { handler.reactorStopped() }
         }
-        timers.removeAll()
+        failTimersAtShutdown()
         // Tasks woken with errors get their turn here; bounded so a task that keeps
         // re-queueing itself cannot hold the thread forever.
         for _ in 0..<1000 {

@@ -43,22 +43,7 @@ extension Reactor {
 
     static let afterShutdownQueue = DispatchQueue(label: "reactor.after-shutdown")
 
-    // MARK: timers
 
-    /// Runs `action` on the reactor thread once `nanoseconds` have passed; returns a handle
-    /// that ``cancel(_:)`` accepts. Reactor thread only.
-    @discardableResult
-    func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> TimerHandle {
-        assertOnReactor()
-        return timers.schedule(at: Syscall.monotonicNanoseconds() &+ nanoseconds, action)
-    }
-
-    /// Cancels a pending timer; returns false when it already fired or was cancelled. Reactor thread only.
-    @discardableResult
-    func cancel(_ handle: TimerHandle) -> Bool {
-        assertOnReactor()
-        return timers.cancel(handle)
-    }
 }
 
 extension Reactor {

@@ -51,8 +51,11 @@ public final class Reactor: @unchecked Sendable {
     var jobs = WorkQueue()
     var slots: [Slot] = []
     var freeSlots: [UInt32] = []
-    var timers = TimerQueue()
-    var expiredTimers: [() -> Void] = []
+    var wheel = TimingWheel<TimerAction>()
+    /// The monotonic time of tick 0 of the wheel.
+    let origin: UInt64
+    /// The wheel's tick in nanoseconds.
+    let tickNanoseconds: UInt64
     var redispatch: [(token: UInt64, events: UInt32)] = []
     var redispatchSpare: [(token: UInt64, events: UInt32)] = []
     /// Monotonic nanoseconds, refreshed once per loop pass (cheap "now" for activity stamps).
@@ -70,9 +73,13 @@ public final class Reactor: @unchecked Sendable {
 
     /// Creates a reactor and starts its thread.
     ///
+    /// - Parameter tick: the timing wheel's resolution (default 1 ms): timers fire at most
+    ///   one tick late, never early.
     /// Throws ``NetError`` when epoll or eventfd cannot be created (fd limit).
-    public init(name: String = "reactor") throws(NetError) {
+    public init(name: String = "reactor", tick: Duration = .milliseconds(1)) throws(NetError) {
         self.name = name
+        tickNanoseconds = UInt64(max(1, tick.nanosecondsSaturated))
+        origin = Syscall.monotonicNanoseconds()
         Syscall.ignoreSIGPIPE()
         epollFD = try Syscall.epollCreate()
         do {
@@ -82,7 +89,7 @@ public final class Reactor: @unchecked Sendable {
             throw error
         }
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        loopTime = Syscall.monotonicNanoseconds()
+        loopTime = origin
         // The wake-up descriptor uses token 0, which no socket registration ever gets.
         try? Syscall.epollAdd(epollFD, fd: wakeFD, events: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLET.rawValue), data: 0)
         slots.append(Slot(generation: 0, handler: nil))

@@ -1,0 +1,157 @@
+import Synchronization
+
+extension Reactor {
+    /// Converts a monotonic time to the wheel's tick, rounding up (a timer never fires early).
+    @inline(__always)
+    func tick(ceilingOf nanoseconds: UInt64) -> UInt64 {
+        guard nanoseconds > origin else { return 0 }
+        let delta = nanoseconds - origin
+        return delta / tickNanoseconds + (delta % tickNanoseconds == 0 ? 0 : 1)
+    }
+
+    /// The tick the loop has reached at `nanoseconds` (rounded down).
+    @inline(__always)
+    func tick(floorOf nanoseconds: UInt64) -> UInt64 {
+        nanoseconds > origin ? (nanoseconds - origin) / tickNanoseconds : 0
+    }
+
+    /// Schedules `action` for `deadline` (monotonic ns). Reactor thread only. O(1).
+    func scheduleTimer(atNanoseconds deadline: UInt64, _ action: TimerAction) -> TimerHandle {
+        assertOnReactor()
+        return TimerHandle(wheel: wheel.schedule(at: tick(ceilingOf: deadline), action))
+    }
+
+    /// Cancels a timer; returns its action when it was still pending. Reactor thread only. O(1).
+    @discardableResult
+    func cancelTimer(_ handle: TimerHandle) -> TimerAction? {
+        assertOnReactor()
+        return wheel.cancel(handle.wheel)
+    }
+
+    /// Runs `action` after `nanoseconds` (reactor thread only).
+    @discardableResult
+    func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> TimerHandle {
+        scheduleTimer(atNanoseconds: Syscall.monotonicNanoseconds() &+ nanoseconds, .closure(action))
+    }
+
+    /// Fires every timer due by the loop's current time.
+    func runExpiredTimers() {
+        guard !wheel.isEmpty else { return }
+        let now = tick(floorOf: loopTime)
+        while let action = wheel.popExpired(through: now) {
+            fire(action)
+        }
+    }
+
+    private func fire(_ action: TimerAction) {
+        switch action {
+        case .closure(let body): body()
+        case .readDeadline(let conn): conn.readDeadlineTimerFired()
+        case .writeDeadline(let conn): conn.writeDeadlineTimerFired()
+        case .wake(let state):
+            state.handle = nil
+            state.continuation.take()?.resume()
+        }
+    }
+
+    /// Milliseconds until the next timer (rounded up), or nil when none is pending.
+    func millisecondsUntilNextTimer() -> Int32? {
+        guard let next = wheel.nextExpiry() else { return nil }
+        let due = origin &+ next &* tickNanoseconds
+        let now = Syscall.monotonicNanoseconds()
+        if due <= now { return 0 }
+        return Int32(min((due - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+    }
+
+    // MARK: public scheduling
+
+    /// Runs `body` on the reactor thread at `deadline` (never before; at most one tick after,
+    /// when the reactor is not overloaded). Callable from any thread; the returned timer cancels.
+    @discardableResult
+    public func schedule(at deadline: Deadline, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
+        let timer = ScheduledTimer(reactor: self)
+        if isCurrent {
+            timer.arm(deadline, body)
+        } else {
+            execute { timer.arm(deadline, body) }
+        }
+        return timer
+    }
+
+    /// Runs `body` on the reactor thread after `delay`. See ``schedule(at:_:)``.
+    @discardableResult
+    public func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
+        schedule(at: .after(delay), body)
+    }
+
+    /// Suspends the calling task until `deadline`, resuming it on this reactor.
+    /// Throws `CancellationError` when the task is cancelled, `.reactorStopped` after shutdown.
+    public func sleep(until deadline: Deadline) async throws {
+        if isCurrent { return try await sleepOnReactor(until: deadline) }
+        if isStopped { throw NetError(.reactorStopped, operation: "sleep") }
+        try await withTaskExecutorPreference(self) { try await self.sleepOnReactor(until: deadline) }
+    }
+
+    /// Suspends the calling task for `duration`. See ``sleep(until:)``.
+    public func sleep(for duration: Duration) async throws {
+        try await sleep(until: .after(duration))
+    }
+
+    private func sleepOnReactor(until deadline: Deadline) async throws {
+        guard isCurrent else { throw NetError(.reactorStopped, operation: "sleep") }
+        try Task.checkCancellation()
+        if deadline.hasPassed { return }
+        let state = SleepState()
+        let box = UncheckedBox(state)
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                state.continuation = continuation
+                state.handle = scheduleTimer(atNanoseconds: deadline.nanoseconds, .wake(state))
+            }
+        } onCancel: {
+            self.execute {
+                let state = box.value
+                if let handle = state.handle { self.cancelTimer(handle) }
+                state.handle = nil
+                state.continuation.take()?.resume(throwing: CancellationError())
+            }
+        }
+    }
+}
+
+/// Carries a reactor-confined object through a `@Sendable` closure back to its own reactor.
+// @unchecked Sendable: the value is only dereferenced on the reactor thread that created it.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A timer scheduled with ``Reactor/schedule(at:_:)``. Thread-safe.
+public final class ScheduledTimer: Sendable {
+    /// The reactor the timer runs on.
+    public let reactor: Reactor
+    private let state = Mutex<(handle: TimerHandle?, cancelled: Bool)>((nil, false))
+
+    init(reactor: Reactor) { self.reactor = reactor }
+
+    func arm(_ deadline: Deadline, _ body: @escaping @Sendable () -> Void) {
+        let cancelled = state.withLock { $0.cancelled }
+        guard !cancelled else { return }
+        let handle = reactor.scheduleTimer(atNanoseconds: deadline.nanoseconds, .closure(body))
+        state.withLock { $0.handle = handle }
+    }
+
+    /// Cancels the timer if it has not fired yet. Idempotent; callable from any thread.
+    public func cancel() {
+        let handle = state.withLock { state -> TimerHandle? in
+            state.cancelled = true
+            return state.handle
+        }
+        guard let handle else { return }
+        if reactor.isCurrent {
+            reactor.cancelTimer(handle)
+        } else {
+            reactor.execute { self.reactor.cancelTimer(handle) }
+        }
+    }
+}

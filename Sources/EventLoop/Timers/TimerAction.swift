@@ -1,0 +1,23 @@
+/// What a reactor timer does when it fires: one enum, so the hot timers (connection deadlines)
+/// cost no closure allocation.
+enum TimerAction {
+    /// Run a closure.
+    case closure(() -> Void)
+    /// A connection's read deadline may have passed.
+    case readDeadline(TCPConn)
+    /// A connection's write deadline may have passed.
+    case writeDeadline(TCPConn)
+    /// Resume a task sleeping on the reactor.
+    case wake(SleepState)
+}
+
+/// A task sleeping on a reactor until a deadline (reactor thread only).
+final class SleepState {
+    var continuation: UnsafeContinuation<Void, any Error>?
+    var handle: TimerHandle?
+}
+
+/// A timer scheduled on a reactor; identifies it for cancelling.
+public struct TimerHandle: Sendable, Hashable {
+    let wheel: TimingWheel<TimerAction>.Handle
+}
