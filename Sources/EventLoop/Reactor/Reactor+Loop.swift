@@ -15,6 +15,7 @@ extension Reactor {
             let count = Syscall.epollWait(epollFD, into: events, capacity: Reactor.maxEventsPerWait,
                                           timeoutMilliseconds: pollTimeout())
             loopTime = Syscall.monotonicNanoseconds()
+            wakeupCounter.store(wakeupCounter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             dispatchReady(events, count: count)
             runTasks()
         }

@@ -34,6 +34,7 @@ public final class Reactor: @unchecked Sendable {
     let stopRequested = Atomic<Bool>(false)
     let threadID = Atomic<UInt>(0)
     let socketsOpen = Atomic<Int>(0)
+    let wakeupCounter = Atomic<UInt64>(0)
     let finished = Mutex<FinishState>(FinishState())
     var thread: ReactorThread?
 
@@ -107,6 +108,9 @@ public final class Reactor: @unchecked Sendable {
 
     /// True once shutdown has finished; calls on its sockets then fail with `.reactorStopped`.
     public var isStopped: Bool { inbox.withLock { $0.stopped } }
+
+    /// How many times epoll_wait has returned: an idle reactor with no timers does not wake at all.
+    public var wakeups: UInt64 { wakeupCounter.load(ordering: .relaxed) }
 
     /// Sockets this reactor currently owns (open descriptors): the library's own fd counter.
     public var openSocketCount: Int { socketsOpen.load(ordering: .relaxed) }

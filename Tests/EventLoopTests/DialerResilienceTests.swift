@@ -1,0 +1,149 @@
+@testable import EventLoop
+import EventLoopTesting
+import Glibc
+import Testing
+
+/// Connect timeouts, fallback across addresses, retries and cancellation, over loopback only.
+@Suite struct DialerResilienceTests {
+    /// A listener that never accepts, with its backlog filled: SYNs to it are dropped, so a
+    /// connect hangs (the case a connect timeout exists for). Closed by `close()`.
+    final class Blackhole: Sendable {
+        let fd: Int32
+        let address: SocketAddress
+        let fillers: [TCPConn]
+
+        static func make(group: ReactorGroup) async throws -> Blackhole {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var raw = sockaddr_in()
+            raw.sin_family = sa_family_t(AF_INET)
+            raw.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            _ = withUnsafePointer(to: &raw) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            listen(fd, 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &raw) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            let address = SocketAddress.loopbackIPv4(port: UInt16(bigEndian: raw.sin_port))
+            var fillers: [TCPConn] = []
+            for _ in 0..<8 {
+                do {
+                    fillers.append(try await Dialer(timeout: .milliseconds(200)).dial(address, group: group))
+                } catch let error as NetError where error.isTimeout {
+                    return Blackhole(fd: fd, address: address, fillers: fillers)
+                }
+            }
+            throw NetError(.timeout, operation: "fill backlog", address: address.description)
+        }
+
+        init(fd: Int32, address: SocketAddress, fillers: [TCPConn]) {
+            self.fd = fd
+            self.address = address
+            self.fillers = fillers
+        }
+
+        func close() {
+            fillers.forEach { $0.close() }
+            _ = Glibc.close(fd)
+        }
+    }
+
+    @Test func connectTimeoutAgainstAFullBacklog() async throws {
+        try await withReactorGroup { group in
+            let hole = try await Blackhole.make(group: group)
+            defer { hole.close() }
+            let start = Deadline.now
+            let error = await #expect(throws: NetError.self) {
+                _ = try await Dialer(timeout: .milliseconds(300)).dial(hole.address, group: group)
+            }
+            #expect(error?.isTimeout == true)
+            #expect(error?.operation == "connect")
+            #expect(error?.address == hole.address.description)
+            #expect(Deadline.now - start >= .milliseconds(300))
+            #expect(Deadline.now - start < .seconds(5))
+        }
+    }
+
+    @Test func fallsBackFromARefusedAddressToAGoodOne() async throws {
+        try await withReactorGroup { group in
+            let good = try await Listener.listen(.loopbackIPv4(), group: group)
+            let refused = try await Listener.listen(.loopbackIPv4(), group: group)
+            let refusedAddress = refused.address
+            refused.close()
+            await refused.waitUntilClosed()
+            async let accepted = good.accept()
+            let conn = try await Dialer().dial([refusedAddress, good.address], on: group.next())
+            #expect(conn.remoteAddress == good.address)
+            try await accepted.close()
+            conn.close()
+            good.close()
+        }
+    }
+
+    @Test func staggeredAttemptStartsWhileTheFirstHangs() async throws {
+        try await withReactorGroup { group in
+            let hole = try await Blackhole.make(group: group)
+            defer { hole.close() }
+            let good = try await Listener.listen(.loopbackIPv4(), group: group)
+            async let accepted = good.accept()
+            var dialer = Dialer(timeout: .seconds(20))
+            dialer.fallbackDelay = .milliseconds(100)
+            let start = Deadline.now
+            let conn = try await dialer.dial([hole.address, good.address], on: group.next())
+            let elapsed = Deadline.now - start
+            #expect(conn.remoteAddress == good.address)
+            #expect(elapsed >= .milliseconds(100))
+            #expect(elapsed < .seconds(5), "the second attempt must not wait for the first to time out")
+            try await accepted.close()
+            conn.close()
+            good.close()
+            // The hanging attempt was closed: only the good pair and the fillers remain, then nothing.
+        }
+    }
+
+    @Test func retriesWithBackoffListEveryAttempt() async throws {
+        try await withReactorGroup { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let address = listener.address
+            listener.close()
+            await listener.waitUntilClosed()
+            let policy = RetryPolicy(attempts: 3, baseDelay: .milliseconds(40), maxDelay: .seconds(1), jitter: true)
+            let start = Deadline.now
+            let error = await #expect(throws: NetError.self) {
+                _ = try await Dialer(retry: policy).dial(address, group: group)
+            }
+            #expect(error?.code == .dialFailed)
+            #expect(error?.underlying.count == 3)
+            #expect(error?.underlying.allSatisfy { $0.errno == ECONNREFUSED } == true)
+            // Jitter keeps each delay within half and all of 40 ms, then 80 ms.
+            #expect(Deadline.now - start >= .milliseconds(60))
+            #expect(error?.description.contains("ECONNREFUSED") == true)
+        }
+    }
+
+    @Test func noRetryForABadAddress() async throws {
+        try await withReactorGroup { group in
+            let error = await #expect(throws: NetError.self) {
+                _ = try await Dialer(retry: RetryPolicy(attempts: 5)).dial("nonsense", on: group.next())
+            }
+            if case .invalidAddress = error?.code {} else { Issue.record("expected invalidAddress, got \(String(describing: error))") }
+        }
+    }
+
+    @Test func cancellingADialLeavesNoDescriptor() async throws {
+        try await withReactorGroup { group in
+            let hole = try await Blackhole.make(group: group)
+            let fillers = group.openSocketCount
+            let dial = Task { try await Dialer().dial([hole.address, hole.address], on: group.next()) }
+            try await waitUntil { group.openSocketCount > fillers }
+            dial.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await dial.value }
+            try await waitUntil { group.openSocketCount == fillers }
+            hole.close()
+        }
+    }
+
+    @Test func interleavesAddressFamilies() throws {
+        let v6 = [try SocketAddress("[::1]:1"), try SocketAddress("[::1]:2")]
+        let v4 = [try SocketAddress("127.0.0.1:1"), try SocketAddress("127.0.0.1:2"), try SocketAddress("127.0.0.1:3")]
+        let order = Dialer.interleaved(v6 + v4).map(\.description)
+        #expect(order == ["[::1]:1", "127.0.0.1:1", "[::1]:2", "127.0.0.1:2", "127.0.0.1:3"])
+    }
+}
