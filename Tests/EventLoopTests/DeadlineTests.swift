@@ -116,32 +116,36 @@ import Testing
 
     @Test func idleTimeoutEndsAnIdleReaderAndSparesAnActiveOne() async throws {
         try await withReactorGroup { group in
+            let reactor = group.reactors[0]
             let idle = try await LoopbackPair.make(group: group)
             let active = try await LoopbackPair.make(group: group)
             defer { idle.close(); active.close() }
-            idle.server.setIdleTimeout(.milliseconds(300))
-            active.server.setIdleTimeout(.milliseconds(300))
-            // The active peer sends every 30 ms for 1.2 s: four idle periods, never idle for one.
-            let sender = Task {
-                for _ in 0..<40 {
+            idle.server.setIdleTimeout(.milliseconds(500))
+            active.server.setIdleTimeout(.milliseconds(500))
+            // Sender and readers run on the reactor, so a busy global pool cannot stall them.
+            // The active peer sends every 25 ms for 1.5 s: three idle periods, never idle for one.
+            let sender = Task(executorPreference: reactor) {
+                for _ in 0..<60 {
                     try await active.client.write([1])
-                    try await group.reactors[0].sleep(for: .milliseconds(30))
+                    try await reactor.sleep(for: .milliseconds(25))
                 }
                 try await active.client.closeWrite()
             }
-            let idleReader = Task {
+            let idleReader = Task(executorPreference: reactor) {
                 var buffer = ByteBuffer()
                 return try await idle.server.read(into: &buffer)
             }
-            var received = 0
-            var buffer = ByteBuffer()
-            while true {
-                buffer.clear()
-                let count = try await active.server.read(into: &buffer)
-                if count == 0 { break }
-                received += count
+            let activeReader = Task(executorPreference: reactor) {
+                var received = 0
+                var buffer = ByteBuffer()
+                while true {
+                    buffer.clear()
+                    let count = try await active.server.read(into: &buffer)
+                    if count == 0 { return received }
+                    received += count
+                }
             }
-            #expect(received == 40)
+            #expect(try await activeReader.value == 60)
             let error = await #expect(throws: NetError.self) { _ = try await idleReader.value }
             #expect(error?.isTimeout == true)
             try await sender.value

@@ -45,14 +45,15 @@ extension Reactor {
         }
     }
 
-    /// Runs the jobs queued when the pass began (at most `maxTasksPerPass`), after taking in
-    /// what other threads submitted; jobs queued meanwhile wait for the next pass.
+    /// Runs queued jobs, those queued meanwhile included, after taking in what other threads
+    /// submitted: at most `maxTasksPerPass`, so a job that keeps re-queueing itself (a
+    /// `Task.yield` loop) lets epoll be polled again after that many.
     func runTasks() {
         drainInbox()
-        let budget = min(jobs.count, Reactor.maxTasksPerPass)
-        for _ in 0..<budget {
-            guard let work = jobs.pop() else { break }
+        var budget = Reactor.maxTasksPerPass
+        while budget > 0, let work = jobs.pop() {
             run(work)
+            budget -= 1
         }
     }
 
@@ -71,13 +72,13 @@ extension Reactor {
 
     private func drainInbox() {
         guard inboxNonEmpty.load(ordering: .acquiring) else { return }
-        let taken = inbox.withLock { inbox -> [Work] in
+        // Swap the inbox with an empty array of the same capacity: no copy, no allocation.
+        inbox.withLock { inbox in
             inboxNonEmpty.store(false, ordering: .relaxed)
-            let work = inbox.work
-            inbox.work.removeAll(keepingCapacity: true)
-            return work
+            swap(&inbox.work, &inboxSpare)
         }
-        for work in taken { jobs.push(work) }
+        for work in inboxSpare { jobs.push(work) }
+        inboxSpare.removeAll(keepingCapacity: true)
     }
 
 }

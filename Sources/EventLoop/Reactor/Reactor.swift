@@ -50,6 +50,8 @@ public final class Reactor: @unchecked Sendable {
 
     // Confined to the reactor thread.
     var jobs = WorkQueue()
+    /// The inbox's other array: drained on the reactor thread while producers fill the first.
+    var inboxSpare: [Work] = []
     var slots: [Slot] = []
     var freeSlots: [UInt32] = []
     var wheel = TimingWheel<TimerAction>()
