@@ -11,15 +11,16 @@ public final class ReactorGroup: Sendable {
     /// CPUs the process may run on (its affinity mask, so `taskset` is honoured).
     public static var availableCores: Int { Syscall.availableCPUCount() }
 
-    /// Starts `count` reactors (default: one per available core).
+    /// Starts `count` reactors (default: one per available core), each with a timing wheel of
+    /// resolution `tick`.
     ///
     /// Throws ``NetError`` when one cannot start; those already started are stopped again.
-    public init(count: Int? = nil, name: String = "reactor") throws(NetError) {
+    public init(count: Int? = nil, name: String = "reactor", tick: Duration = .milliseconds(1)) throws(NetError) {
         let wanted = max(1, count ?? ReactorGroup.availableCores)
         var started: [Reactor] = []
         do {
             for index in 0..<wanted {
-                started.append(try Reactor(name: "\(name)-\(index)"))
+                started.append(try Reactor(name: "\(name)-\(index)", tick: tick))
             }
         } catch {
             for reactor in started { reactor.shutdownAndWait() }
