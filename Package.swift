@@ -22,7 +22,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop"]),
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter"]),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,7 +4,15 @@ import Glibc
 
 /// A listener on 127.0.0.1, port 0, that echoes every connection until closed.
 func startEchoServer(_ group: ReactorGroup, address: SocketAddress = .loopbackIPv4()) async throws -> Listener {
-    let listener = try await Listener.listen(address, group: group)
+    serveEcho(try await Listener.listen(address, group: group))
+}
+
+/// An echo listener served by one reactor.
+func startEchoServer(on reactor: Reactor, address: SocketAddress = .loopbackIPv4()) async throws -> Listener {
+    serveEcho(try await Listener.listen(address, on: reactor))
+}
+
+private func serveEcho(_ listener: Listener) -> Listener {
     Task {
         await listener.serve { conn in
             var buffer = ByteBuffer(capacity: 16 * 1024)

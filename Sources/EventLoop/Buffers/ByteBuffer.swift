@@ -1,115 +1,90 @@
 /// A growable byte buffer with a reader and a writer index (`0 ≤ reader ≤ writer ≤ capacity`).
 ///
 /// Bytes between the indices are readable; bytes after the writer index are writable space
-/// that reads from a socket fill directly. A value type with copy-on-write storage: copies
-/// are O(1) and share memory until one of them is mutated, so a buffer may be sent to another
-/// task or thread freely (`Sendable`).
+/// that a socket read fills directly. A value type with copy-on-write storage: copies and
+/// slices are O(1) and share memory until one of them is mutated, so a buffer may be sent to
+/// another task or thread freely (`Sendable`); a buffer from a reactor's ``BufferPool`` goes
+/// back to that pool when its last copy goes away, on whatever thread that happens.
+///
+/// Growth doubles the capacity (amortised O(1) appends). An empty `ByteBuffer()` allocates
+/// nothing.
 public struct ByteBuffer: Sendable {
-    // @unchecked Sendable: the memory is mutated only through a uniquely referenced storage
-    // (copy-on-write in `makeUnique`), so no two threads can see a write race.
-    final class Storage: @unchecked Sendable {
-        let bytes: UnsafeMutableRawPointer
-        let capacity: Int
-
-        init(capacity: Int) {
-            self.capacity = capacity
-            bytes = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
-        }
-
-        deinit { bytes.deallocate() }
-    }
-
-    var storage: Storage
+    var storage: BufferStorage
+    /// Where this buffer's view starts inside `storage` (non-zero for slices).
+    var base: Int
+    /// The view's capacity (its end inside `storage` is `base + viewCapacity`).
+    var viewCapacity: Int
     /// Index of the first readable byte.
-    public private(set) var readerIndex = 0
+    public internal(set) var readerIndex = 0
     /// Index of the first writable byte.
-    public private(set) var writerIndex = 0
+    public internal(set) var writerIndex = 0
 
-    /// An empty buffer with room for `capacity` bytes.
+    /// An empty buffer with room for `capacity` bytes (none allocated when 0).
     public init(capacity: Int = 0) {
-        storage = Storage(capacity: capacity)
+        storage = capacity == 0 ? BufferStorage.empty : BufferStorage(capacity: capacity)
+        base = 0
+        viewCapacity = capacity
     }
 
-    /// A buffer holding `bytes` as its readable bytes.
-    public init(bytes: some Sequence<UInt8>) {
-        let array = Array(bytes)
-        self.init(capacity: array.count)
-        writeBytes(array)
+    /// An empty buffer over `storage` (a pooled chunk).
+    init(storage: BufferStorage) {
+        self.storage = storage
+        base = 0
+        viewCapacity = storage.capacity
     }
 
-    /// A buffer holding the UTF-8 of `string` as its readable bytes.
-    public init(string: String) {
-        self.init(bytes: string.utf8)
+    init(storage: BufferStorage, base: Int, capacity: Int, writerIndex: Int) {
+        self.storage = storage
+        self.base = base
+        viewCapacity = capacity
+        self.writerIndex = writerIndex
     }
 
-    /// Total bytes of storage.
-    public var capacity: Int { storage.capacity }
+    /// Total bytes this buffer can hold without growing.
+    public var capacity: Int { viewCapacity }
     /// Bytes available to read.
     public var readableBytes: Int { writerIndex - readerIndex }
     /// Space available to write without growing.
-    public var writableBytes: Int { storage.capacity - writerIndex }
+    public var writableBytes: Int { viewCapacity - writerIndex }
+    /// True when there is nothing to read.
+    public var isEmpty: Bool { readerIndex == writerIndex }
 
-    /// Makes room for at least `minimumWritableBytes` more bytes (amortised O(1) growth; moves
-    /// the readable bytes to the front when that is enough).
+    /// Makes room for at least `minimumWritableBytes` more bytes. Keeps the storage when it is
+    /// unshared and big enough (moving the readable bytes to the front if that makes the room),
+    /// otherwise copies the readable bytes into storage of at least double the capacity.
     public mutating func reserveCapacity(minimumWritableBytes: Int) {
-        if isKnownUniquelyReferenced(&storage), writableBytes >= minimumWritableBytes { return }
+        let unique = isKnownUniquelyReferenced(&storage)
+        if unique && writableBytes >= minimumWritableBytes { return }
         let needed = readableBytes + minimumWritableBytes
-        let newCapacity = (isKnownUniquelyReferenced(&storage) && storage.capacity >= needed)
-            ? storage.capacity : max(needed, storage.capacity * 2, 64)
-        copyStorage(capacity: newCapacity)
+        if unique && base == 0 && viewCapacity == storage.capacity && viewCapacity >= needed {
+            compact()
+            return
+        }
+        copyStorage(capacity: max(needed, viewCapacity * 2, 64))
     }
 
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { copyStorage(capacity: storage.capacity) }
+    /// Moves the readable bytes to the start of the storage (unshared storage only).
+    private mutating func compact() {
+        guard readerIndex > 0 else { return }
+        (storage.bytes + base).copyMemory(from: storage.bytes + base + readerIndex, byteCount: readableBytes)
+        writerIndex = readableBytes
+        readerIndex = 0
+    }
+
+    /// Gives this buffer storage of its own (copying when it is shared). Called before every write.
+    @inline(__always)
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { copyStorage(capacity: viewCapacity) }
     }
 
     private mutating func copyStorage(capacity: Int) {
-        let fresh = Storage(capacity: capacity)
-        fresh.bytes.copyMemory(from: storage.bytes + readerIndex, byteCount: readableBytes)
+        let fresh = BufferStorage(capacity: capacity)
+        fresh.bytes.copyMemory(from: storage.bytes + base + readerIndex, byteCount: readableBytes)
         writerIndex = readableBytes
         readerIndex = 0
+        base = 0
+        viewCapacity = capacity
         storage = fresh
-    }
-
-    /// Appends bytes, growing as needed.
-    public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        reserveCapacity(minimumWritableBytes: bytes.count)
-        (storage.bytes + writerIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        writerIndex += bytes.count
-    }
-
-    /// Appends bytes from a collection, growing as needed.
-    public mutating func writeBytes(_ bytes: some Collection<UInt8>) {
-        if let done: Void = bytes.withContiguousStorageIfAvailable({ writeBytes(UnsafeRawBufferPointer($0)) }) {
-            return done
-        }
-        Array(bytes).withUnsafeBytes { writeBytes($0) }
-    }
-
-    /// Appends the UTF-8 of `string`.
-    public mutating func writeString(_ string: String) {
-        var copy = string
-        copy.withUTF8 { writeBytes(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// Reads and consumes `length` bytes; nil (and nothing consumed) when fewer are readable.
-    public mutating func readBytes(length: Int) -> [UInt8]? {
-        guard length >= 0, length <= readableBytes else { return nil }
-        let result = [UInt8](UnsafeRawBufferPointer(start: storage.bytes + readerIndex, count: length))
-        readerIndex += length
-        return result
-    }
-
-    /// Reads and consumes `length` bytes as UTF-8 text; nil when fewer are readable.
-    public mutating func readString(length: Int) -> String? {
-        guard let bytes = readBytes(length: length) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The readable bytes as an array, without consuming them. O(n).
-    public var readableBytesArray: [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: storage.bytes + readerIndex, count: readableBytes))
     }
 
     /// Consumes `count` readable bytes. Traps if fewer are readable.
@@ -121,32 +96,37 @@ public struct ByteBuffer: Sendable {
     /// Marks `count` bytes of writable space as written. Traps past the capacity.
     public mutating func moveWriterIndex(forwardBy count: Int) {
         precondition(count >= 0 && count <= writableBytes, "moveWriterIndex past the capacity")
+        makeUnique()
         writerIndex += count
     }
 
-    /// Empties the buffer, keeping its storage. O(1).
+    /// Empties the buffer, keeping its storage (and its pool chunk). O(1).
     public mutating func clear() {
-        makeUnique()
         readerIndex = 0
         writerIndex = 0
     }
 
     /// Calls `body` with the readable bytes. The pointer is valid only inside `body`.
-    public func withUnsafeReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: storage.bytes + readerIndex, count: readableBytes))
+    @inline(__always)
+    public func withUnsafeReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: storage.bytes + base + readerIndex, count: readableBytes))
     }
 
     /// Calls `body` with the writable space; `body` returns how many bytes it wrote, which
     /// moves the writer index. The pointer is valid only inside `body`.
+    @inline(__always)
     public mutating func withUnsafeMutableWritableBytes<E: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int {
         makeUnique()
-        let written = try body(UnsafeMutableRawBufferPointer(start: storage.bytes + writerIndex, count: writableBytes))
+        let written = try body(UnsafeMutableRawBufferPointer(start: storage.bytes + base + writerIndex, count: writableBytes))
         precondition(written >= 0 && written <= writableBytes, "wrote more than the writable space")
         writerIndex += written
         return written
     }
+
+    /// True when the memory came from a ``BufferPool``.
+    public var isPooled: Bool { storage.home != nil }
 }
 
 extension ByteBuffer: Equatable {
@@ -158,5 +138,5 @@ extension ByteBuffer: Equatable {
 
 extension ByteBuffer: CustomStringConvertible {
     /// `ByteBuffer(readable: N, capacity: M)`.
-    public var description: String { "ByteBuffer(readable: \(readableBytes), capacity: \(capacity))" }
+    public var description: String { "ByteBuffer(readable: \(readableBytes), capacity: \(capacity)\(isPooled ? ", pooled" : ""))" }
 }

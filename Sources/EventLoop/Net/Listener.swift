@@ -18,7 +18,8 @@ public final class Listener: Sendable {
     /// The bound address (with the real port when port 0 was asked for).
     public let address: SocketAddress
     /// The reactors connections are served on.
-    public let group: ReactorGroup
+    public let reactors: [Reactor]
+    private let cursor = Atomic<Int>(0)
     let socketPerReactor: Bool
     let state = Mutex<State>(State())
     private let resourceFailureCount = Atomic<Int>(0)
@@ -42,9 +43,9 @@ public final class Listener: Sendable {
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private init(address: SocketAddress, group: ReactorGroup, socketPerReactor: Bool) {
+    private init(address: SocketAddress, reactors: [Reactor], socketPerReactor: Bool) {
         self.address = address
-        self.group = group
+        self.reactors = reactors
         self.socketPerReactor = socketPerReactor
     }
 
@@ -57,13 +58,23 @@ public final class Listener: Sendable {
     /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno.
     public static func listen(_ address: SocketAddress, group: ReactorGroup, backlog: Int32 = 1024,
                               reusePort: Bool = true) async throws -> Listener {
-        let perReactor = reusePort && address.family != AF_UNIX && group.reactors.count > 1
+        try await listen(address, reactors: group.reactors, backlog: backlog, reusePort: reusePort)
+    }
+
+    /// Listens with one reactor serving every connection.
+    public static func listen(_ address: SocketAddress, on reactor: Reactor, backlog: Int32 = 1024) async throws -> Listener {
+        try await listen(address, reactors: [reactor], backlog: backlog, reusePort: false)
+    }
+
+    static func listen(_ address: SocketAddress, reactors: [Reactor], backlog: Int32, reusePort: Bool) async throws -> Listener {
+        precondition(!reactors.isEmpty, "a listener needs a reactor")
+        let perReactor = reusePort && address.family != AF_UNIX && reactors.count > 1
         let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: perReactor)
         let bound = (address.family == AF_UNIX ? address : Syscall.localAddress(firstFD)) ?? address
         var descriptors = [firstFD]
         do {
             if perReactor {
-                for _ in 1..<group.reactors.count {
+                for _ in 1..<reactors.count {
                     descriptors.append(try Syscall.listeningSocket(bound, backlog: backlog, reusePort: true))
                 }
             }
@@ -71,11 +82,11 @@ public final class Listener: Sendable {
             descriptors.forEach(Syscall.close)
             throw error
         }
-        let listener = Listener(address: bound, group: group, socketPerReactor: perReactor)
+        let listener = Listener(address: bound, reactors: reactors, socketPerReactor: perReactor)
         var started = 0
         do {
             for (index, fd) in descriptors.enumerated() {
-                let reactor = perReactor ? group.reactors[index] : group.next()
+                let reactor = perReactor ? reactors[index] : reactors[0]
                 try await reactor.submit {
                     let acceptor = try Acceptor(fd: fd, address: bound, reactor: reactor, listener: listener)
                     listener.state.withLock {
@@ -209,7 +220,7 @@ public final class Listener: Sendable {
         if case .queue = mode {
             return enqueue(fd: fd, peer: peer, from: acceptor)
         }
-        let target = socketPerReactor ? acceptor.reactor : group.next()
+        let target = socketPerReactor ? acceptor.reactor : nextReactor()
         if target === acceptor.reactor {
             adopt(fd: fd, peer: peer, on: target, mode: mode)
         } else {
@@ -242,6 +253,10 @@ public final class Listener: Sendable {
             conn.close()
         }
         return room
+    }
+
+    private func nextReactor() -> Reactor {
+        reactors[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % reactors.count]
     }
 
     private func adopt(fd: Int32, peer: SocketAddress?, on reactor: Reactor, mode: Mode) {

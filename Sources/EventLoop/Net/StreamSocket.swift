@@ -189,7 +189,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             for buffer in buffers.prefix(count) {
                 let length = buffer.readableBytes
                 if remainingSkip >= length { remainingSkip -= length; continue }
-                let base = buffer.storage.bytes + buffer.readerIndex + remainingSkip
+                let base = buffer.storage.bytes + buffer.base + buffer.readerIndex + remainingSkip
                 vectors[used] = iovec(iov_base: base, iov_len: length - remainingSkip)
                 total += length - remainingSkip
                 remainingSkip = 0
@@ -231,7 +231,9 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
         }
         if offset < bytes.count {
-            outbound.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            if outbound.capacity == 0 { outbound = reactor.bufferPool.acquire(minimumCapacity: rest.count) }
+            outbound.writeBytes(rest)
         }
     }
 
@@ -241,14 +243,14 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             do {
                 result = try outbound.withUnsafeReadableBytes { bytes throws(NetError) in try Syscall.send(fd, bytes, address: remoteAddress) }
             } catch {
-                closeNow(error: error as? NetError ?? NetError(.closed, operation: "write"))
+                closeNow(error: error)
                 return
             }
             noteWritten(result, requested: outbound.readableBytes)
             if case .processed(let count) = result { outbound.moveReaderIndex(forwardBy: count) }
         }
         guard outbound.readableBytes == 0, fd >= 0 else { return }
-        outbound = ByteBuffer()
+        if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }
         if closeWriteWhenFlushed { shutdownOutput() }
         if case .handler(let handler) = delegate { handler.writable(self) }
     }
@@ -304,7 +306,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         reactor.release(token: token)
         reactor.closeSocket(fd)
         fd = -1
-        outbound = ByteBuffer()
+        if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }
         let previous = delegate
         delegate = .none
         switch previous {

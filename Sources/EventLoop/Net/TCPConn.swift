@@ -34,6 +34,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var writeTimer: TimerHandle?
     var writeTimerAt: UInt64 = .max
     var idleTimeoutNanoseconds: UInt64 = 0
+    /// Size class of the pooled chunk the next read gets (adapts to the traffic).
+    var readSizeClass = 0
+    var smallReads = 0
 
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
@@ -60,7 +63,6 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: remoteAddress?.description) }
         readBusy = true
         defer { readBusy = false }
-        if buffer.writableBytes == 0 { buffer.reserveCapacity(minimumWritableBytes: 16 * 1024) }
         while true {
             try checkReadDeadline()
             if consecutiveReads >= Reactor.maxReadsPerEvent {
@@ -68,20 +70,60 @@ public final class TCPConn: Conn, @unchecked Sendable {
                 consecutiveReads = 0
                 await Task.yield()
             }
-            var outcome = IOResult<Int>.wouldBlock
-            let socket = self.socket
-            _ = try buffer.withUnsafeMutableWritableBytes { space throws(NetError) -> Int in
-                outcome = try socket.readNow(into: space)
-                if case .processed(let count) = outcome { return count }
-                return 0
+            if socket.readReady {
+                if buffer.writableBytes == 0 { makeRoom(in: &buffer) }
+                var outcome = IOResult<Int>.wouldBlock
+                let socket = self.socket
+                let space = buffer.writableBytes
+                _ = try buffer.withUnsafeMutableWritableBytes { space throws(NetError) -> Int in
+                    outcome = try socket.readNow(into: space)
+                    if case .processed(let count) = outcome { return count }
+                    return 0
+                }
+                if case .processed(let count) = outcome {
+                    consecutiveReads += 1
+                    if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+                    adaptReadSize(read: count, space: space)
+                    return count
+                }
             }
-            if case .processed(let count) = outcome {
-                consecutiveReads += 1
-                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
-                return count
-            }
+            // About to wait: an empty buffer gives its memory back, so an idle connection holds none.
+            if buffer.readableBytes == 0 && buffer.capacity > 0 { releaseMemory(of: &buffer) }
             consecutiveReads = 0
             try await waitForReadable()
+        }
+    }
+
+    /// Gives `buffer` writable space: a pooled chunk sized by recent reads when it is empty,
+    /// heap growth when it is accumulating.
+    private func makeRoom(in buffer: inout ByteBuffer) {
+        if buffer.readableBytes == 0 {
+            buffer = reactor.bufferPool.acquire(minimumCapacity: BufferPool.sizeClasses[readSizeClass])
+        } else {
+            buffer.reserveCapacity(minimumWritableBytes: BufferPool.sizeClasses[readSizeClass])
+        }
+    }
+
+    /// Returns an empty buffer's memory to the pool (or to the system) and leaves it empty.
+    private func releaseMemory(of buffer: inout ByteBuffer) {
+        if !reactor.bufferPool.recycle(&buffer) { buffer = ByteBuffer() }
+    }
+
+    /// Picks the size class of the next read's chunk: up when a read fills its space, down
+    /// after several reads that use less than an eighth of it.
+    @inline(__always)
+    private func adaptReadSize(read count: Int, space: Int) {
+        if count == space {
+            smallReads = 0
+            if readSizeClass < BufferPool.sizeClasses.count - 1 { readSizeClass += 1 }
+        } else if count < space / 8 && readSizeClass > 0 {
+            smallReads += 1
+            if smallReads >= 8 {
+                smallReads = 0
+                readSizeClass -= 1
+            }
+        } else {
+            smallReads = 0
         }
     }
 
@@ -109,9 +151,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
     // MARK: writing
 
     public func write(_ buffer: ByteBuffer) async throws {
-        if reactor.isCurrent { return try await writeOnReactor(CollectionOfOne(buffer)) }
+        if reactor.isCurrent { return try await writeOnReactor(buffer) }
         try failIfStopped("write")
-        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(CollectionOfOne(buffer)) }
+        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffer) }
     }
 
     public func write(contentsOf buffers: [ByteBuffer]) async throws {
@@ -120,42 +162,63 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffers) }
     }
 
-    func writeOnReactor<Buffers: RandomAccessCollection<ByteBuffer>>(_ buffers: Buffers) async throws where Buffers.Index == Int {
+    /// One buffer: the hot path, non-generic so that it allocates nothing even unoptimised.
+    func writeOnReactor(_ buffer: ByteBuffer) async throws {
+        try beginWrite()
+        defer { endWrite() }
+        var offset = 0
+        let total = buffer.readableBytes
+        let socket = self.socket
+        while offset < total {
+            let outcome = try buffer.withUnsafeReadableBytes { bytes throws(NetError) in
+                try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            }
+            switch outcome {
+            case .processed(let count):
+                offset += count
+                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+            case .wouldBlock:
+                try await waitForWritable()
+            }
+        }
+    }
+
+    private func beginWrite() throws {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
         writeBusy = true
-        defer {
-            writeBusy = false
-            if closeWriteAfterWrite {
-                closeWriteAfterWrite = false
-                socket.closeWrite()
-            }
-        }
-        var index = buffers.startIndex
-        var offset = 0
         try checkWriteDeadline()
-        while index < buffers.endIndex {
+    }
+
+    private func endWrite() {
+        writeBusy = false
+        if closeWriteAfterWrite {
+            closeWriteAfterWrite = false
+            socket.closeWrite()
+        }
+    }
+
+    /// Several buffers: gathering writes (sendmsg with up to 64 iovecs per call).
+    func writeOnReactor(_ buffers: [ByteBuffer]) async throws {
+        try beginWrite()
+        defer { endWrite() }
+        var index = 0
+        var offset = 0
+        while index < buffers.count {
             if buffers[index].readableBytes <= offset {
                 index += 1
                 offset = 0
                 continue
             }
-            let outcome: IOResult<Int>
-            if index == buffers.endIndex - 1 {
-                let socket = self.socket
-                outcome = try buffers[index].withUnsafeReadableBytes { bytes in
-                    try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                }
-            } else {
-                outcome = try Array(buffers[index...]).withUnsafeBufferPointer { slice in
-                    try socket.writeVectored(slice, skipping: offset)
-                }
+            let socket = self.socket
+            let outcome = try buffers.withUnsafeBufferPointer { all throws(NetError) in
+                try socket.writeVectored(UnsafeBufferPointer(rebasing: all[index...]), skipping: offset)
             }
             switch outcome {
             case .processed(var count):
                 count += offset
-                while index < buffers.endIndex, count >= buffers[index].readableBytes {
+                while index < buffers.count, count >= buffers[index].readableBytes {
                     count -= buffers[index].readableBytes
                     index += 1
                 }

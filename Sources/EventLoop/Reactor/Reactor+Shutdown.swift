@@ -69,6 +69,7 @@ extension Reactor {
         for work in leftover { jobs.push(work) }
         while let work = jobs.pop() { run(work) }
         threadID.store(0, ordering: .relaxed)
+        bufferPool.close()
         Syscall.close(wakeFD)
         Syscall.close(epollFD)
         Reactor.liveThreads.subtract(1, ordering: .relaxed)

@@ -65,6 +65,8 @@ public final class Reactor: @unchecked Sendable {
     public internal(set) var loopTime: UInt64 = 0
     /// A scratch buffer for handler-level reads, reused by every socket of this reactor.
     let scratch: UnsafeMutableRawBufferPointer
+    /// This reactor's buffer memory: reads go into its chunks, and an idle connection holds none.
+    public let bufferPool: BufferPool
 
     struct Slot {
         var generation: UInt32 = 0
@@ -92,10 +94,12 @@ public final class Reactor: @unchecked Sendable {
             throw error
         }
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        bufferPool = BufferPool()
         loopTime = origin
         // The wake-up descriptor uses token 0, which no socket registration ever gets.
         try? Syscall.epollAdd(epollFD, fd: wakeFD, events: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLET.rawValue), data: 0)
         slots.append(Slot(generation: 0, handler: nil))
+        bufferPool.isOwnerThread = { [unowned self] in self.isCurrent || self.threadID.load(ordering: .relaxed) == 0 }
         Reactor.liveThreads.add(1, ordering: .relaxed)
         thread = ReactorThread(name: name) { [self] in runLoop() }
     }

@@ -38,6 +38,9 @@ public final class ReactorGroup: Sendable {
     /// Sockets owned by all reactors of the group (the library's fd counter).
     public var openSocketCount: Int { reactors.reduce(0) { $0 + $1.openSocketCount } }
 
+    /// The buffer pools of all reactors, added up. Any thread.
+    public var bufferPoolStats: BufferPool.Stats { reactors.reduce(.zero) { $0 + $1.bufferPool.stats } }
+
     /// Shuts every reactor down (see ``Reactor/shutdown()``) and waits for their threads.
     public func shutdown() async {
         for reactor in reactors { reactor.requestStop() }

@@ -1,0 +1,171 @@
+/// A reactor's pool of buffer memory: fixed-size chunks in a few size classes, free lists,
+/// and a cap on the bytes it keeps (what exceeds it goes back to the system).
+///
+/// `acquire` and `recycle` run on the owning reactor's thread only (O(1), no lock, and no
+/// malloc once warmed up); buffers may be passed to and dropped on any thread, their chunk then
+/// finds its way home. ``stats`` may be read from any thread.
+// @unchecked Sendable: the free lists are confined to the reactor thread (asserted); shared
+// state lives in `home` (Mutex and atomics).
+public final class BufferPool: @unchecked Sendable {
+    /// Chunk sizes of the size classes.
+    public static let sizeClasses = [2 * 1024, 16 * 1024, 64 * 1024]
+    /// Bytes a pool keeps at most by default (per reactor).
+    public static let defaultMaxKeptBytes = 8 << 20
+
+    /// Counters of a pool, read at one moment.
+    public struct Stats: Sendable, Hashable, CustomStringConvertible {
+        /// Acquisitions served from the free lists.
+        public var hits: Int
+        /// Acquisitions that had to allocate memory.
+        public var misses: Int
+        /// Chunks handed out and not yet back (0 once every buffer is gone).
+        public var inUse: Int
+        /// Bytes sitting in the free lists.
+        public var keptBytes: Int
+        /// Chunks given back to the system because the cap was reached.
+        public var dropped: Int
+
+        /// `hits=… misses=… inUse=… keptBytes=… dropped=…`.
+        public var description: String {
+            "hits=\(hits) misses=\(misses) inUse=\(inUse) keptBytes=\(keptBytes) dropped=\(dropped)"
+        }
+
+        static func + (lhs: Stats, rhs: Stats) -> Stats {
+            Stats(hits: lhs.hits + rhs.hits, misses: lhs.misses + rhs.misses, inUse: lhs.inUse + rhs.inUse,
+                  keptBytes: lhs.keptBytes + rhs.keptBytes, dropped: lhs.dropped + rhs.dropped)
+        }
+        static let zero = Stats(hits: 0, misses: 0, inUse: 0, keptBytes: 0, dropped: 0)
+    }
+
+    /// Errors of pool misuse.
+    public enum Failure: Error, Sendable, Equatable {
+        /// The storage is already back in the pool.
+        case doubleRelease
+        /// The storage belongs to another pool, or to none.
+        case foreignBuffer
+    }
+
+    let home: BufferPoolHome
+    /// The most bytes the free lists keep.
+    public let maxKeptBytes: Int
+    /// Checks (in debug builds) that the caller is on the owning reactor; set once by the reactor.
+    var isOwnerThread: @Sendable () -> Bool = { true }
+    private var freeStorages: [[BufferStorage]]
+    private var freeChunks: [[UnsafeMutableRawPointer]]
+    private var kept = 0
+
+    /// A pool for one reactor, keeping at most `maxKeptBytes` in its free lists.
+    init(maxKeptBytes: Int = BufferPool.defaultMaxKeptBytes) {
+        home = BufferPoolHome(sizeClasses: BufferPool.sizeClasses)
+        self.maxKeptBytes = maxKeptBytes
+        freeStorages = Array(repeating: [], count: BufferPool.sizeClasses.count)
+        freeChunks = Array(repeating: [], count: BufferPool.sizeClasses.count)
+    }
+
+    /// The pool's counters. Any thread.
+    public var stats: Stats {
+        Stats(hits: home.hits.load(ordering: .relaxed), misses: home.misses.load(ordering: .relaxed),
+              inUse: home.inUse.load(ordering: .relaxed), keptBytes: home.keptBytes.load(ordering: .relaxed),
+              dropped: home.dropped.load(ordering: .relaxed))
+    }
+
+    /// The smallest size class holding `bytes` (the largest class for more).
+    @inline(__always)
+    static func sizeClass(for bytes: Int) -> Int {
+        // Plain comparisons: no closure or generic call on the hot path (debug builds too).
+        if bytes <= 2 * 1024 { return 0 }
+        if bytes <= 16 * 1024 { return 1 }
+        return 2
+    }
+
+    /// An empty buffer backed by a pooled chunk of at least `minimumCapacity` bytes (at most the
+    /// largest class). Reactor thread only. O(1); no malloc on a hit of a recycled buffer.
+    public func acquire(minimumCapacity: Int = 2 * 1024) -> ByteBuffer {
+        ByteBuffer(storage: acquireStorage(sizeClass: BufferPool.sizeClass(for: minimumCapacity)))
+    }
+
+    /// Gives a buffer's memory back to the pool when this is its only reference, and leaves an
+    /// empty buffer in its place. Returns false (and leaves the buffer alone) when its memory is
+    /// not from this pool or still shared; shared pooled memory comes home when its last copy
+    /// goes. Reactor thread only. O(1).
+    @discardableResult
+    public func recycle(_ buffer: inout ByteBuffer) -> Bool {
+        guard buffer.storage.home === home, isKnownUniquelyReferenced(&buffer.storage) else { return false }
+        let storage = buffer.storage
+        buffer = ByteBuffer()
+        try? release(storage)
+        return true
+    }
+
+    func acquireStorage(sizeClass: Int) -> BufferStorage {
+        assert(isOwnerThread(), "BufferPool used off its reactor thread")
+        let size = BufferPool.sizeClasses[sizeClass]
+        home.inUse.add(1, ordering: .relaxed)
+        if let storage = freeStorages[sizeClass].popLast() {
+            storage.isFree = false
+            noteKept(-size)
+            home.hits.store(home.hits.load(ordering: .relaxed) + 1, ordering: .relaxed)
+            return storage
+        }
+        if freeChunks[sizeClass].isEmpty && home.hasReturns.load(ordering: .acquiring) { takeReturns() }
+        if let chunk = freeChunks[sizeClass].popLast() {
+            noteKept(-size)
+            home.hits.store(home.hits.load(ordering: .relaxed) + 1, ordering: .relaxed)
+            return BufferStorage(chunk: chunk, capacity: size, home: home, sizeClass: sizeClass)
+        }
+        home.misses.store(home.misses.load(ordering: .relaxed) + 1, ordering: .relaxed)
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return BufferStorage(chunk: chunk, capacity: size, home: home, sizeClass: sizeClass)
+    }
+
+    /// Puts an unshared storage back on its free list (or drops it past the cap).
+    /// Throws ``Failure/doubleRelease`` when it is already free.
+    func release(_ storage: BufferStorage) throws(Failure) {
+        assert(isOwnerThread(), "BufferPool used off its reactor thread")
+        guard storage.home === home else { throw .foreignBuffer }
+        guard !storage.isFree else { throw .doubleRelease }
+        storage.isFree = true
+        home.inUse.subtract(1, ordering: .relaxed)
+        let size = storage.capacity
+        if kept + size > maxKeptBytes {
+            home.dropped.add(1, ordering: .relaxed)
+            return  // dropped: a free storage's deinit gives the memory to the system
+        }
+        noteKept(size)
+        freeStorages[storage.sizeClass].append(storage)
+    }
+
+    /// Moves chunks returned from other threads onto the free lists (past the cap: freed).
+    private func takeReturns() {
+        let returned = home.returned.withLock { list -> [ReturnedChunk] in
+            home.hasReturns.store(false, ordering: .relaxed)
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
+        }
+        for entry in returned {
+            let (chunk, sizeClass) = (entry.chunk, entry.sizeClass)
+            let size = BufferPool.sizeClasses[sizeClass]
+            if kept + size > maxKeptBytes {
+                home.dropped.add(1, ordering: .relaxed)
+                chunk.deallocate()
+            } else {
+                noteKept(size)
+                freeChunks[sizeClass].append(chunk)
+            }
+        }
+    }
+
+    private func noteKept(_ delta: Int) {
+        kept += delta
+        home.keptBytes.store(kept, ordering: .relaxed)
+    }
+
+    /// Frees everything the pool keeps; buffers still out free their memory when they go.
+    func close() {
+        home.close()
+        for list in freeChunks { for chunk in list { chunk.deallocate() } }
+        freeChunks = freeChunks.map { _ in [] }
+        freeStorages = freeStorages.map { _ in [] }  // free storages free their memory in deinit
+        noteKept(-kept)
+    }
+}
