@@ -52,46 +52,63 @@ public final class TCPConn: Conn, @unchecked Sendable {
     // MARK: reading
 
     public func read(into buffer: inout ByteBuffer) async throws -> Int {
-        if reactor.isCurrent { return try await readOnReactor(into: &buffer) }
-        try failIfStopped("read")
-        return try await withTaskExecutorPreference(reactor) { try await self.readOnReactor(into: &buffer) }
-    }
-
-    func readOnReactor(into buffer: inout ByteBuffer) async throws -> Int {
-        try failIfStopped("read")
-        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
-        guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: remoteAddress?.description) }
-        readBusy = true
+        guard reactor.isCurrent else { return try await readAfterHop(into: &buffer) }
+        try beginRead()
         defer { readBusy = false }
         while true {
-            try checkReadDeadline()
             if consecutiveReads >= Reactor.maxReadsPerEvent {
                 // Fairness: a peer that always has data waits one pass like everyone else.
                 consecutiveReads = 0
                 await Task.yield()
             }
-            if socket.readReady {
-                if buffer.writableBytes == 0 { makeRoom(in: &buffer) }
-                var outcome = IOResult<Int>.wouldBlock
-                let socket = self.socket
-                let space = buffer.writableBytes
-                _ = try buffer.withUnsafeMutableWritableBytes { space throws(NetError) -> Int in
-                    outcome = try socket.readNow(into: space)
-                    if case .processed(let count) = outcome { return count }
-                    return 0
-                }
-                if case .processed(let count) = outcome {
-                    consecutiveReads += 1
-                    if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
-                    adaptReadSize(read: count, space: space)
-                    return count
-                }
-            }
-            // About to wait: an empty buffer gives its memory back, so an idle connection holds none.
-            if buffer.readableBytes == 0 && buffer.capacity > 0 { releaseMemory(of: &buffer) }
-            consecutiveReads = 0
+            if let count = try readIfReady(into: &buffer) { return count }
             try await waitForReadable()
         }
+    }
+
+    /// The slow path of ``read(into:)`` from another executor, kept out of line so that the
+    /// common path's async frame stays small (it is part of every idle connection's memory).
+    @inline(never)
+    private func readAfterHop(into buffer: inout ByteBuffer) async throws -> Int {
+        try failIfStopped("read")
+        return try await withTaskExecutorPreference(reactor) {
+            guard self.reactor.isCurrent else { throw NetError(.reactorStopped, operation: "read", address: self.remoteAddress?.description) }
+            return try await self.read(into: &buffer)
+        }
+    }
+
+    private func beginRead() throws(NetError) {
+        try failIfStopped("read")
+        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
+        guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: remoteAddress?.description) }
+        readBusy = true
+    }
+
+    /// One read attempt without suspending: the count (0 at end of stream), or nil when the
+    /// socket has nothing (an empty buffer has then given its memory back).
+    private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> Int? {
+        try checkReadDeadline()
+        if socket.readReady {
+            if buffer.writableBytes == 0 { makeRoom(in: &buffer) }
+            var outcome = IOResult<Int>.wouldBlock
+            let socket = self.socket
+            let space = buffer.writableBytes
+            _ = try buffer.withUnsafeMutableWritableBytes { space throws(NetError) -> Int in
+                outcome = try socket.readNow(into: space)
+                if case .processed(let count) = outcome { return count }
+                return 0
+            }
+            if case .processed(let count) = outcome {
+                consecutiveReads += 1
+                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+                adaptReadSize(read: count, space: space)
+                return count
+            }
+        }
+        // About to wait: an empty buffer gives its memory back, so an idle connection holds none.
+        if buffer.readableBytes == 0 && buffer.capacity > 0 { releaseMemory(of: &buffer) }
+        consecutiveReads = 0
+        return nil
     }
 
     /// Gives `buffer` writable space: a pooled chunk sized by recent reads when it is empty,
@@ -152,6 +169,11 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     public func write(_ buffer: ByteBuffer) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffer) }
+        try await writeAfterHop(buffer)
+    }
+
+    @inline(never)
+    private func writeAfterHop(_ buffer: ByteBuffer) async throws {
         try failIfStopped("write")
         try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffer) }
     }
@@ -167,20 +189,25 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try beginWrite()
         defer { endWrite() }
         var offset = 0
+        while try !writeSome(buffer, from: &offset) {
+            try await waitForWritable()
+        }
+    }
+
+    /// Writes from `offset` as far as the socket takes it; true when everything is written.
+    private func writeSome(_ buffer: ByteBuffer, from offset: inout Int) throws(NetError) -> Bool {
         let total = buffer.readableBytes
         let socket = self.socket
         while offset < total {
+            let start = offset
             let outcome = try buffer.withUnsafeReadableBytes { bytes throws(NetError) in
-                try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                try socket.write(UnsafeRawBufferPointer(rebasing: bytes[start...]))
             }
-            switch outcome {
-            case .processed(let count):
-                offset += count
-                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
-            case .wouldBlock:
-                try await waitForWritable()
-            }
+            guard case .processed(let count) = outcome else { return false }
+            offset += count
+            if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
         }
+        return true
     }
 
     private func beginWrite() throws {
