@@ -8,7 +8,7 @@ import Synchronization
 /// reactor, and never twice.
 final class BufferPoolHome: Sendable {
     let sizeClasses: [Int]
-    let returned = Mutex<[ReturnedChunk]>([])
+    let returned = Locked<[ReturnedChunk]>([])
     let hasReturns = Atomic<Bool>(false)
     let closed = Atomic<Bool>(false)
     let inUse = Atomic<Int>(0)

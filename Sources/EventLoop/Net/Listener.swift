@@ -21,9 +21,9 @@ public final class Listener: Sendable {
     public let reactors: [Reactor]
     private let cursor = Atomic<Int>(0)
     let socketPerReactor: Bool
-    let state = Mutex<State>(State())
+    let state = Locked<State>(State())
     private let resourceFailureCount = Atomic<Int>(0)
-    private let resourceFailureHandler = Mutex<(@Sendable (NetError) -> Void)?>(nil)
+    private let resourceFailureHandler = Locked<(@Sendable (NetError) -> Void)?>(nil)
 
     enum Mode {
         case queue

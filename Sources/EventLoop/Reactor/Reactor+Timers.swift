@@ -130,7 +130,7 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 public final class ScheduledTimer: Sendable {
     /// The reactor the timer runs on.
     public let reactor: Reactor
-    private let state = Mutex<(handle: TimerHandle?, cancelled: Bool)>((nil, false))
+    private let state = Locked<(handle: TimerHandle?, cancelled: Bool)>((nil, false))
 
     init(reactor: Reactor) { self.reactor = reactor }
 

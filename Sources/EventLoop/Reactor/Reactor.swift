@@ -28,14 +28,14 @@ public final class Reactor: @unchecked Sendable {
     let wakeFD: Int32
 
     // Cross-thread state.
-    let inbox = Mutex<Inbox>(Inbox())
+    let inbox = Locked<Inbox>(Inbox())
     let inboxNonEmpty = Atomic<Bool>(false)
     let wakePending = Atomic<Bool>(false)
     let stopRequested = Atomic<Bool>(false)
     let threadID = Atomic<UInt>(0)
     let socketsOpen = Atomic<Int>(0)
     let wakeupCounter = Atomic<UInt64>(0)
-    let finished = Mutex<FinishState>(FinishState())
+    let finished = Locked<FinishState>(FinishState())
     var thread: ReactorThread?
 
     struct Inbox {

@@ -7,4 +7,7 @@
 /// malloc, calloc, realloc and the aligned allocators called on this thread so far.
 unsigned long long cel_thread_allocation_count(void);
 
+/// 1 when this build counts allocations (0 under a sanitizer, which owns malloc).
+int cel_allocation_counting_enabled(void);
+
 #endif
