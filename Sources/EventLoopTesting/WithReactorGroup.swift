@@ -1,7 +1,11 @@
 import EventLoop
 
 /// Runs `body` with a fresh ``ReactorGroup`` of `reactors` threads, bounded by `seconds`, then
-/// checks that the group owns no socket any more and shuts it down (also on failure).
+/// checks that the group owns no socket and no pooled buffer any more and shuts it down (also
+/// on failure).
+///
+/// The body runs with the group's first reactor as its task executor (child tasks inherit it),
+/// so CPU-bound work elsewhere in the process cannot starve its timeouts and deadlines.
 ///
 /// Throws what `body` throws, ``TimeoutError``, or ``LeakError`` when a socket was left open.
 @discardableResult
@@ -12,7 +16,9 @@ public func withReactorGroup<T: Sendable>(
     let group = try ReactorGroup(count: reactors, name: "test")
     let result: T
     do {
-        result = try await withTimeout(seconds) { try await body(group) }
+        result = try await withTimeout(seconds) {
+            try await withTaskExecutorPreference(group.reactors[0]) { try await body(group) }
+        }
     } catch {
         await group.shutdown()
         throw error

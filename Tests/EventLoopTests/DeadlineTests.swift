@@ -156,8 +156,8 @@ import Testing
 /// The loop sleeps for exactly as long as its timers allow.
 @Suite(.serialized) struct ReactorSleepTests {
     @Test func idleReactorDoesNotWake() async throws {
-        try await withReactorGroup { group in
-            let reactor = group.reactors[0]
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]  // the test body runs on reactors[0]
             try await Task.sleep(for: .milliseconds(50))  // let start-up activity settle
             let before = reactor.wakeups
             try await Task.sleep(for: .milliseconds(500))  // an observation window, not a sync
@@ -166,8 +166,8 @@ import Testing
     }
 
     @Test func farTimerCausesNoWakeAndNearTimerExactlyOne() async throws {
-        try await withReactorGroup { group in
-            let reactor = group.reactors[0]
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]  // the test body runs on reactors[0]
             let far = reactor.schedule(after: .seconds(3600)) {}
             try await Task.sleep(for: .milliseconds(50))
             let before = reactor.wakeups
@@ -184,8 +184,8 @@ import Testing
     }
 
     @Test func sleepOnTheReactorIsNeverEarlyAndCancellable() async throws {
-        try await withReactorGroup { group in
-            let reactor = group.reactors[0]
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]  // the test body runs on reactors[0]
             let start = Deadline.now
             try await reactor.sleep(for: .milliseconds(120))
             #expect(Deadline.now - start >= .milliseconds(120))

@@ -58,8 +58,8 @@ import Testing
     }
 
     @Test func reactorAsSerialAndTaskExecutor() async throws {
-        try await withReactorGroup { group in
-            let reactor = group.reactors[0]
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]  // the test body runs on reactors[0]
             #expect(await ReactorBound(reactor: reactor).onReactorThread())
             let onThread = await Task(executorPreference: reactor) { reactor.isCurrent }.value
             #expect(onThread)
