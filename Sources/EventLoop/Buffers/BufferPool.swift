@@ -53,6 +53,7 @@ public final class BufferPool: @unchecked Sendable {
     private var freeStorages: [[BufferStorage]]
     private var freeChunks: [[UnsafeMutableRawPointer]]
     private var kept = 0
+    private var returnsSpare: [ReturnedChunk] = []
 
     /// A pool for one reactor, keeping at most `maxKeptBytes` in its free lists.
     init(maxKeptBytes: Int = BufferPool.defaultMaxKeptBytes) {
@@ -137,22 +138,22 @@ public final class BufferPool: @unchecked Sendable {
 
     /// Moves chunks returned from other threads onto the free lists (past the cap: freed).
     private func takeReturns() {
-        let returned = home.returned.withLock { list -> [ReturnedChunk] in
+        // Swap the list with an empty one of the same capacity: no copy, no allocation.
+        home.returned.withLock { list in
             home.hasReturns.store(false, ordering: .relaxed)
-            defer { list.removeAll(keepingCapacity: true) }
-            return list
+            swap(&list, &returnsSpare)
         }
-        for entry in returned {
-            let (chunk, sizeClass) = (entry.chunk, entry.sizeClass)
-            let size = BufferPool.sizeClasses[sizeClass]
+        for entry in returnsSpare {
+            let size = BufferPool.sizeClasses[entry.sizeClass]
             if kept + size > maxKeptBytes {
                 home.dropped.add(1, ordering: .relaxed)
-                chunk.deallocate()
+                entry.chunk.deallocate()
             } else {
                 noteKept(size)
-                freeChunks[sizeClass].append(chunk)
+                freeChunks[entry.sizeClass].append(entry.chunk)
             }
         }
+        returnsSpare.removeAll(keepingCapacity: true)
     }
 
     private func noteKept(_ delta: Int) {

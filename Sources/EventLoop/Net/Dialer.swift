@@ -36,7 +36,11 @@ public struct Dialer: Sendable {
     /// Throws ``NetError`` (`connect`, the address, the errno, e.g. ECONNREFUSED, or `.timeout`),
     /// or `CancellationError` when the task is cancelled; no descriptor is left open either way.
     public func dial(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
-        try await dial([address], label: address.description, on: reactor)
+        if timeout == nil && retry.attempts == 1 {
+            // The common case, without the machinery: no array, no closure, no task group.
+            return try await connect(address, on: reactor)
+        }
+        return try await dial([address], label: address.description, on: reactor)
     }
 
     /// Connects to a reactor of `group` (round-robin).

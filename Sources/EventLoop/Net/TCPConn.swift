@@ -100,6 +100,11 @@ public final class TCPConn: Conn, @unchecked Sendable {
             }
             if case .processed(let count) = outcome {
                 consecutiveReads += 1
+                if count == 0 {
+                    // End of stream: an empty buffer need not keep its chunk.
+                    if buffer.readableBytes == 0 { releaseMemory(of: &buffer) }
+                    return 0
+                }
                 if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
                 adaptReadSize(read: count, space: space)
                 return count
