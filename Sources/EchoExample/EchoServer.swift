@@ -1,60 +1,80 @@
 import EventLoop
+import Logging
 
-/// The echo service on both levels of the library: bytes go back as they came.
-enum EchoServer {
-    /// Async level: one task per connection, a read and a write per message.
-    static func serveAsync(_ listener: Listener) async {
-        await listener.serve { conn in
-            var buffer = ByteBuffer(capacity: 16 * 1024)
-            do {
-                while true {
-                    buffer.clear()
-                    if try await conn.read(into: &buffer) == 0 { return }
-                    try await conn.write(buffer)
-                }
-            } catch {
-                // The peer reset or vanished: the connection is closed when the task returns.
-            }
+/// The echo service on both levels of the library, with what the command adds around it:
+/// admission under `--max-conns`, the registry a graceful shutdown drains, the totals, the logs.
+///
+/// Per-message work stays in the connection loops (`AsyncEcho.swift`, `EchoHandler.swift`,
+/// `LineEchoHandler.swift`); everything here runs once per connection.
+struct EchoServer: Sendable {
+    /// What the server does with the bytes it reads.
+    enum Mode: String, CaseIterable, Sendable {
+        /// Bytes go back as they came.
+        case raw
+        /// Each line is answered with `Echo: <line>\n` (see ``LineProtocol``).
+        case line
+    }
+
+    /// The level of the library a connection is served on.
+    enum API: String, CaseIterable, Sendable {
+        /// One task per connection on its reactor (`Listener.serve(_:)`).
+        case async
+        /// `StreamHandler` callbacks on the reactor thread (`Listener.serve(handlers:)`).
+        case handler
+    }
+
+    /// The service's settings, from the `serve` flags.
+    struct Configuration: Sendable {
+        var mode: Mode = .raw
+        var api: API = .async
+        /// Close a connection idle this long; nil for never.
+        var idleTimeout: Duration?
+        /// The longest line of the line protocol, without its terminator.
+        var maxLineLength = 65_536
+    }
+
+    let configuration: Configuration
+    let registry: ConnectionRegistry
+    let totals: Totals
+    let logger: Logger
+
+    /// Serves `listener` until it is closed (connections still open then are the registry's).
+    func serve(_ listener: Listener) async {
+        switch configuration.api {
+        case .async:
+            await listener.serve { conn in await self.handle(conn) }
+        case .handler:
+            listener.serve(handlers: { socket in self.makeHandler(for: socket) })
+            await listener.waitUntilClosed()
         }
     }
 
-    /// Handler level: callbacks on the reactor thread, reads into the reactor's scratch buffer.
-    static func serveHandlers(_ listener: Listener) async {
-        listener.serve { _ in EchoHandler() }
-        await listener.waitUntilClosed()
-    }
-}
-
-/// Echoes on the reactor thread; stops reading while the peer is slow to take its echo.
-final class EchoHandler: StreamHandler {
-    private var closeWhenFlushed = false
-
-    func readable(_ socket: StreamSocket) {
-        while socket.pendingWriteBytes == 0 && !closeWhenFlushed {
-            do {
-                switch try socket.receive({ bytes in try socket.send(bytes) }) {
-                case .processed(0):
-                    // End of stream: finish the echo, then close.
-                    closeWhenFlushed = true
-                    if socket.pendingWriteBytes == 0 { socket.close() }
-                    return
-                case .processed:
-                    continue
-                case .wouldBlock:
-                    return
-                }
-            } catch {
-                socket.close()
-                return
-            }
+    /// Admits a new connection (`close` closes it from any thread) and returns its id, or
+    /// counts it as refused and returns nil when `--max-conns` connections are open.
+    func admit(peer: SocketAddress?, close: @escaping @Sendable () -> Void) -> UInt64? {
+        guard let id = registry.admit(close: close) else {
+            totals.connectionRefused()
+            logger.debug("connection refused", metadata: ["peer": "\(peer?.description ?? "?")", "max_conns": "\(registry.limit ?? 0)"])
+            return nil
         }
+        totals.connectionAccepted()
+        logger.debug("connection opened", metadata: ["conn": "\(id)", "peer": "\(peer?.description ?? "?")"])
+        return id
     }
 
-    func writable(_ socket: StreamSocket) {
-        if closeWhenFlushed {
-            socket.close()
-        } else {
-            readable(socket)
-        }
+    /// Connection `id` has closed after reading `read` and writing `written` bytes. It leaves
+    /// the registry before the debug line is written, so a reader of the log may rely on it.
+    func ended(_ id: UInt64, read: UInt64, written: UInt64, reason: @autoclosure () -> String) {
+        totals.connectionEnded(read: read, written: written)
+        registry.remove(id)
+        logger.debug("connection closed", metadata: ["conn": "\(id)", "in": "\(read)", "out": "\(written)", "reason": "\(reason())"])
     }
+
+    /// Logs one received line at trace level (callers check ``tracesLines`` first).
+    func traceLine(_ line: UnsafeRawBufferPointer, conn id: UInt64) {
+        logger.trace("line", metadata: ["conn": "\(id)", "text": "\(String(decoding: line, as: UTF8.self))"])
+    }
+
+    /// True when received lines are logged: checked once per connection, not per line.
+    var tracesLines: Bool { logger.logLevel <= .trace }
 }

@@ -1,14 +1,21 @@
 import EventLoop
 import Glibc
+import Logging
 import Synchronization
 
 /// Says, at most once a second, that connections wait because the process ran out of fds.
 final class ResourceWarning: Sendable {
     private let fdLimit: Int
+    private let logger: Logger
     private let lastReport = Mutex<timespec?>(nil)
 
-    init(fdLimit: Int) { self.fdLimit = fdLimit }
+    /// A warning that names the process's fd limit and goes to `logger`.
+    init(fdLimit: Int, logger: Logger) {
+        self.fdLimit = fdLimit
+        self.logger = logger
+    }
 
+    /// Logs `error` (EMFILE and the like) unless a warning was logged less than a second ago.
     func report(_ error: NetError) {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
@@ -18,12 +25,6 @@ final class ResourceWarning: Sendable {
             return true
         }
         guard due else { return }
-        standardError("warning: \(error); accepting paused at the fd limit (\(fdLimit)), retrying\n")
+        logger.warning("\(error); accepting paused at the fd limit (\(fdLimit)), retrying")
     }
-}
-
-/// Writes `text` to standard error, unbuffered.
-func standardError(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
 }

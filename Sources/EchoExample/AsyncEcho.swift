@@ -1,0 +1,92 @@
+import EventLoop
+
+/// The async level: one task per connection, on the connection's reactor.
+extension EchoServer {
+    /// Why an async connection ended, for the debug log.
+    enum Ending {
+        case endOfStream, idleTimeout, lineTooLong, failed(any Error)
+
+        var text: String {
+            switch self {
+            case .endOfStream: "end of stream"
+            case .idleTimeout: "idle timeout"
+            case .lineTooLong: "line too long"
+            case .failed(let error): "\(error)"
+            }
+        }
+    }
+
+    /// Serves one connection to its end; `Listener.serve` closes it when this returns.
+    func handle(_ conn: TCPConn) async {
+        guard let id = admit(peer: conn.remoteAddress, close: { conn.close() }) else { return }
+        if let timeout = configuration.idleTimeout { conn.setIdleTimeout(timeout) }
+        let ending: Ending
+        do {
+            switch configuration.mode {
+            case .raw: ending = try await Self.echoBytes(conn)
+            case .line: ending = try await echoLines(conn, id: id)
+            }
+        } catch let error as NetError where error.isTimeout {
+            totals.idleTimedOut()
+            ending = .idleTimeout
+        } catch {
+            ending = .failed(error)
+        }
+        let stats = conn.stats
+        ended(id, read: stats.bytesRead, written: stats.bytesWritten, reason: ending.text)
+    }
+
+    /// Raw mode, the hot path: read into one buffer, write the same buffer back, again.
+    static func echoBytes(_ conn: TCPConn) async throws -> Ending {
+        var buffer = ByteBuffer(capacity: 16 * 1024)
+        while true {
+            buffer.clear()
+            if try await conn.read(into: &buffer) == 0 { return .endOfStream }
+            try await conn.write(buffer)
+        }
+    }
+
+    /// Line mode: frame what arrives into lines and write the answers to each read at once.
+    func echoLines(_ conn: TCPConn, id: UInt64) async throws -> Ending {
+        var framer = LineFramer(maxLineLength: configuration.maxLineLength)
+        var input = ByteBuffer(capacity: 16 * 1024)
+        var reply = ByteBuffer(capacity: 16 * 1024)
+        let tracing = tracesLines
+        while true {
+            input.clear()
+            reply.clear()
+            let count = try await conn.read(into: &input)
+            let status = input.withUnsafeReadableBytes { bytes in
+                let answer = { (line: UnsafeRawBufferPointer) in
+                    if tracing { traceLine(line, conn: id) }
+                    LineProtocol.answer(line, into: &reply)
+                }
+                return count == 0 ? framer.finish(onLine: answer) : framer.feed(bytes, onLine: answer)
+            }
+            if status == .lineTooLong { reply.writeString(LineProtocol.tooLongAnswer) }
+            if reply.readableBytes > 0 { try await conn.write(reply) }
+            if status == .lineTooLong {
+                totals.lineTooLong()
+                await Self.lingeringClose(conn, buffer: &input)
+                return .lineTooLong
+            }
+            if count == 0 { return .endOfStream }
+        }
+    }
+
+    /// Shuts the write side, then reads and drops input until the peer closes or
+    /// ``LineProtocol/lingerAfterError`` passed, so the peer reads the answer rather than a reset.
+    static func lingeringClose(_ conn: TCPConn, buffer: inout ByteBuffer) async {
+        do {
+            try await conn.closeWrite()
+            conn.setIdleTimeout(nil)
+            conn.setReadDeadline(.after(LineProtocol.lingerAfterError))
+            while true {
+                buffer.clear()
+                if try await conn.read(into: &buffer) == 0 { return }
+            }
+        } catch {
+            // The linger ended (deadline) or the peer reset: either way the connection closes.
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Synchronization
+
+/// The server's open connections, each with a way to close it: what `--max-conns` counts and
+/// what a graceful shutdown waits for (and closes when the drain time is over).
+///
+/// One lock per connection opened and closed; nothing per message. Thread-safe.
+final class ConnectionRegistry: Sendable {
+    /// Connections admitted at most at once; nil for no limit.
+    let limit: Int?
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var open: [UInt64: @Sendable () -> Void] = [:]
+        var nextID: UInt64 = 0
+        var emptyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    /// A registry admitting at most `limit` connections at once (nil: any number).
+    init(limit: Int?) {
+        self.limit = limit
+    }
+
+    /// Admits a connection and returns its id, or nil when `limit` connections are open.
+    /// `close` must close the connection from any thread.
+    func admit(close: @escaping @Sendable () -> Void) -> UInt64? {
+        state.withLock { state -> UInt64? in
+            if let limit, state.open.count >= limit { return nil }
+            state.nextID &+= 1
+            state.open[state.nextID] = close
+            return state.nextID
+        }
+    }
+
+    /// The connection `id` has ended.
+    func remove(_ id: UInt64) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open[id] = nil
+            guard state.open.isEmpty else { return [] }
+            defer { state.emptyWaiters.removeAll() }
+            return Array(state.emptyWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Connections open now.
+    var count: Int { state.withLock { $0.open.count } }
+
+    /// Closes every open connection (each removes itself once it has ended); returns how many.
+    @discardableResult
+    func closeAll() -> Int {
+        let closers = state.withLock { Array($0.open.values) }
+        for close in closers { close() }
+        return closers.count
+    }
+
+    /// Waits until no connection is open, at most `timeout`; true when none is.
+    func waitUntilEmpty(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.waitUntilEmpty()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || count == 0
+        }
+    }
+
+    /// Waits until no connection is open; returns early when the task is cancelled.
+    private func waitUntilEmpty() async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID &+= 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.open.isEmpty || Task.isCancelled { return true }
+                    state.emptyWaiters[id] = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.emptyWaiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+    }
+}

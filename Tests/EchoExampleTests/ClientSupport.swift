@@ -1,0 +1,65 @@
+import EventLoop
+import EventLoopTesting
+import Foundation
+
+/// Client-side helpers for the end-to-end tests.
+extension TCPConn {
+    /// Writes `text` and reads exactly `expecting` bytes of answer (the echo itself by default).
+    func exchange(_ text: String, expecting answer: String? = nil) async throws -> String {
+        try await write(Array(text.utf8))
+        let count = (answer ?? text).utf8.count
+        var reply = ByteBuffer()
+        try await readExactly(count, into: &reply)
+        return reply.readString(length: count) ?? ""
+    }
+
+    /// Reads until the server ends the stream (or resets it): what arrived until then, and
+    /// whether it was a reset rather than an orderly end.
+    func readUntilClosed(limit: Int = 1 << 20) async throws -> (text: String, reset: Bool) {
+        var buffer = ByteBuffer(capacity: 4096)
+        do {
+            while buffer.readableBytes <= limit {
+                buffer.reserveCapacity(minimumWritableBytes: 4096)
+                if try await read(into: &buffer) == 0 { break }
+            }
+        } catch let error as NetError where error.errno == ECONNRESET {
+            return (buffer.readString(length: buffer.readableBytes) ?? "", true)
+        }
+        return (buffer.readString(length: buffer.readableBytes) ?? "", false)
+    }
+}
+
+/// Seconds since `start` on the monotonic clock.
+func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// `size` bytes of a pattern that depends on `seed`, built with a few memory copies: test
+/// code is compiled without optimisation, and a byte-by-byte loop over megabytes would hold a
+/// thread of the shared pool long enough to delay the other tests' timers.
+func patternBuffer(size: Int, seed: Int = 0) -> ByteBuffer {
+    var buffer = ByteBuffer(capacity: size)
+    _ = buffer.withUnsafeMutableWritableBytes { space in
+        guard let base = space.baseAddress, size > 0 else { return 0 }
+        let first = min(size, 251)  // a prime length, so the pattern does not align with powers of two
+        for index in 0..<first { space[index] = UInt8(truncatingIfNeeded: index &* 7 &+ seed) }
+        var filled = first
+        while filled < size {
+            let chunk = min(filled, size - filled)
+            (base + filled).copyMemory(from: base, byteCount: chunk)
+            filled += chunk
+        }
+        return size
+    }
+    return buffer
+}
+
+/// True when both buffers hold the same readable bytes (one memcmp).
+func sameBytes(_ left: ByteBuffer, _ right: ByteBuffer) -> Bool {
+    left.withUnsafeReadableBytes { a in
+        right.withUnsafeReadableBytes { b in
+            a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+        }
+    }
+}
