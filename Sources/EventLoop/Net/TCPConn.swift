@@ -89,7 +89,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
     private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> Int? {
         try checkReadDeadline()
         if socket.readReady {
-            if buffer.writableBytes == 0 { makeRoom(in: &buffer) }
+            if buffer.writableBytes == 0 {
+                makeRoom(in: &buffer)
+            } else if buffer.readableBytes == 0 && buffer.capacity != BufferPool.sizeClasses[readSizeClass] {
+                // A streaming connection never waits, so its empty buffer never goes back to
+                // the pool: move it to the size class recent reads asked for.
+                releaseMemory(of: &buffer)
+                makeRoom(in: &buffer)
+            }
             var outcome = IOResult<Int>.wouldBlock
             let socket = self.socket
             let space = buffer.writableBytes
