@@ -51,7 +51,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: reading
 
-    public func read(into buffer: inout ByteBuffer) async throws -> Int {
+    // nonisolated(nonsending): runs on the caller's executor, so a task on this reactor enters
+    // without an executor switch (each switch asks the runtime for the task's preferred
+    // executor under a lock); callers elsewhere take the hop below.
+    public nonisolated(nonsending) func read(into buffer: inout ByteBuffer) async throws -> Int {
         guard reactor.isCurrent else { return try await readAfterHop(into: &buffer) }
         try beginRead()
         defer { readBusy = false }
@@ -71,10 +74,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
     @inline(never)
     private func readAfterHop(into buffer: inout ByteBuffer) async throws -> Int {
         try failIfStopped("read")
-        return try await withTaskExecutorPreference(reactor) {
-            guard self.reactor.isCurrent else { throw NetError(.reactorStopped, operation: "read", address: self.remoteAddress?.description) }
-            return try await self.read(into: &buffer)
-        }
+        return try await withTaskExecutorPreference(reactor) { try await self.readOnPreferredExecutor(into: &buffer) }
+    }
+
+    /// A plain nonisolated async function: entering it switches to the task's preferred
+    /// executor, which ``readAfterHop(into:)`` has just made this reactor.
+    private func readOnPreferredExecutor(into buffer: inout ByteBuffer) async throws -> Int {
+        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "read", address: remoteAddress?.description) }
+        return try await read(into: &buffer)
     }
 
     private func beginRead() throws(NetError) {
@@ -156,7 +163,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
-    private func waitForReadable() async throws {
+    private nonisolated(nonsending) func waitForReadable() async throws {
         try Task.checkCancellation()
         guard socket.isOpen else { throw closedError("read") }
         try prepareToWait(reading: true)
@@ -179,7 +186,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: writing
 
-    public func write(_ buffer: ByteBuffer) async throws {
+    public nonisolated(nonsending) func write(_ buffer: ByteBuffer) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffer) }
         try await writeAfterHop(buffer)
     }
@@ -187,7 +194,13 @@ public final class TCPConn: Conn, @unchecked Sendable {
     @inline(never)
     private func writeAfterHop(_ buffer: ByteBuffer) async throws {
         try failIfStopped("write")
-        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffer) }
+        try await withTaskExecutorPreference(reactor) { try await self.writeOnPreferredExecutor(buffer) }
+    }
+
+    /// See ``readOnPreferredExecutor(into:)``.
+    private func writeOnPreferredExecutor(_ buffer: ByteBuffer) async throws {
+        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "write", address: remoteAddress?.description) }
+        try await writeOnReactor(buffer)
     }
 
     public func write(contentsOf buffers: [ByteBuffer]) async throws {
@@ -197,7 +210,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     /// One buffer: the hot path, non-generic so that it allocates nothing even unoptimised.
-    func writeOnReactor(_ buffer: ByteBuffer) async throws {
+    nonisolated(nonsending) func writeOnReactor(_ buffer: ByteBuffer) async throws {
         try beginWrite()
         defer { endWrite() }
         var offset = 0
@@ -275,7 +288,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try await waitForWritable()
     }
 
-    private func waitForWritable() async throws {
+    private nonisolated(nonsending) func waitForWritable() async throws {
         try Task.checkCancellation()
         guard socket.isOpen else { throw closedError("write") }
         try prepareToWait(reading: false)
