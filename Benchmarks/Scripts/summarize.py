@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Median table of echo-vs-nio.sh output: one row per workload and server, ratios against nio.
+Runs that failed, or that another program disturbed (other_cpu_pct > 20), are left out.
 
     Benchmarks/Scripts/echo-vs-nio.sh 3 4 | tee results.txt
     Benchmarks/Scripts/summarize.py results.txt
@@ -17,6 +18,15 @@ for line in open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin:
     fields = dict(re.findall(r"(\w+)=(\S+)", line))
     if fields.get("status") != "ok":
         print(f"skipped a failed run: {line.strip()}", file=sys.stderr)
+        continue
+    try:
+        disturbed = float(fields.get("other_cpu_pct", "0")) > 20
+    except ValueError:
+        disturbed = False
+    if disturbed:
+        print(f"skipped a disturbed run (other_cpu_pct={fields['other_cpu_pct']}): "
+              f"{fields.get('server')} -c {fields.get('conns')} -s {fields.get('size')} -p {fields.get('pipeline')}",
+              file=sys.stderr)
         continue
     workload = f"-c {fields['conns']} -s {fields['size']} -p {fields['pipeline']}"
     if workload not in order:
