@@ -10,9 +10,11 @@ import statistics
 import sys
 from collections import defaultdict
 
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+tsv = "--tsv" in sys.argv
 rows = defaultdict(lambda: defaultdict(list))
 order = []
-for line in open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin:
+for line in open(args[0]) if args else sys.stdin:
     if "server=" not in line or "RESULT" not in line:
         continue
     fields = dict(re.findall(r"(\w+)=(\S+)", line))
@@ -40,6 +42,20 @@ for line in open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin:
 def median(workload, server, key):
     values = rows[workload].get((server, key))
     return statistics.median(values) if values else None
+
+if tsv:
+    # workload, then per server (async, handler): msgs/s ratio and CPU/msg ratio against nio.
+    print("workload\tasync_rate\thandler_rate\tasync_cpu\thandler_cpu")
+    for workload in order:
+        base = median(workload, "nio", "msgs_per_s")
+        base_cpu = median(workload, "nio", "server_cpu_us_per_msg")
+        values = []
+        for key, reference in (("msgs_per_s", base), ("server_cpu_us_per_msg", base_cpu)):
+            for server in ("async", "handler"):
+                value = median(workload, server, key)
+                values.append(f"{value / reference:.3f}" if value and reference else "0")
+        print(f"\"{workload}\"\t{values[0]}\t{values[1]}\t{values[2]}\t{values[3]}")
+    sys.exit(0)
 
 print("| workload | server | msgs/s | MB/s | p99 µs | CPU µs/msg | msgs/s vs nio | CPU/msg vs nio | runs |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
