@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter"]),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["EventLoop", "EventLoopTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,43 @@
+import EventLoop
+import EventLoopTesting
+import Testing
+
+/// Open, exchange, close, as fast as it goes for a bounded time on a two-reactor group; then
+/// every socket is closed and every pooled buffer is back (`withReactorGroup` checks both).
+@Suite struct ConnectionChurnTests {
+    @Test func churnLeavesNoSocketOrBufferBehind() async throws {
+        let duration = StressScale.churnSeconds
+        let exchanged = Counter()
+        try await withReactorGroup(reactors: 2, timeout: duration + 60) { group in
+            let server = try await EchoServer(group: group)
+            let address = SocketAddress.loopbackIPv4(port: server.port)
+            let stopAt = ContinuousClock.now + .milliseconds(Int(duration * 1000))
+            // Bounded in count as well as time: each closed connection leaves a TIME_WAIT port.
+            let maxPerWorker = 2_500
+            try await withThrowingTaskGroup(of: Void.self) { workers in
+                for worker in 0..<4 {
+                    workers.addTask {
+                        var round = 0
+                        while ContinuousClock.now < stopAt && round < maxPerWorker {
+                            let conn = try await Dialer().dial(address, on: group.reactors[worker % 2])
+                            defer { conn.close() }
+                            let size = 1 + (round * 97) % 4_000
+                            try await conn.write(Pattern.bytes(at: round, count: size, seed: worker))
+                            var reply = ByteBuffer()
+                            try await conn.readExactly(size, into: &reply)
+                            #expect(Pattern.matches(reply, at: round, seed: worker))
+                            if round % 3 == 0 { try await conn.closeWrite() }  // a third end with a FIN first
+                            round += 1
+                            exchanged.increment()
+                        }
+                    }
+                }
+                try await workers.waitForAll()
+            }
+            try await waitUntil(within: 10) { server.open.load(ordering: .relaxed) == 0 }
+            #expect(server.served.load(ordering: .relaxed) == exchanged.count)
+            await server.close()
+        }
+        #expect(exchanged.count >= 100, "only \(exchanged.count) connections in \(duration) s")
+    }
+}

@@ -1,0 +1,46 @@
+import EventLoop
+import EventLoopTesting
+import Testing
+
+/// Slowloris: a peer that connects and sends nothing is ended by the idle timeout; a peer that
+/// dribbles a byte at a time defeats an idle timeout but not an absolute read deadline. (The
+/// two do not combine: the idle timeout moves the read deadline after every read, so a server
+/// that wants both must not set an idle timeout on the connection it bounds absolutely.)
+@Suite struct PeerSendsNothingTests {
+    @Test func idleTimeoutEndsASilentPeer() async throws {
+        try await withReactorGroup { group in
+            let pair = try await LoopbackPair.make(group: group)
+            defer { pair.close() }
+            pair.server.setIdleTimeout(.milliseconds(200))
+            let start = ContinuousClock.now
+            var buffer = ByteBuffer()
+            let error = await #expect(throws: NetError.self) { _ = try await pair.server.read(into: &buffer) }
+            let elapsed = seconds(since: start)
+            #expect(error?.isTimeout == true, "\(String(describing: error))")
+            #expect(error?.operation == "read")
+            #expect(elapsed >= 0.19 && elapsed < 5, "timed out after \(elapsed) s")
+        }
+    }
+
+    @Test func readDeadlineEndsADribblingPeer() async throws {
+        try await withReactorGroup { group in
+            let pair = try await LoopbackPair.make(group: group)
+            defer { pair.close() }
+            pair.server.setReadDeadline(.after(.milliseconds(600)))
+            let dribbler = Task {
+                for _ in 0..<100 {  // one byte every 50 ms: an idle timeout would never fire
+                    try await pair.client.write([0x41])
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            defer { dribbler.cancel() }
+            let start = ContinuousClock.now
+            var request = ByteBuffer()
+            let error = await #expect(throws: NetError.self) { try await pair.server.readExactly(1_000, into: &request) }
+            let elapsed = seconds(since: start)
+            #expect(error?.isTimeout == true, "\(String(describing: error))")
+            #expect(request.readableBytes > 3, "the dribble arrived before the deadline")
+            #expect(elapsed >= 0.55 && elapsed < 5, "timed out after \(elapsed) s")
+        }
+    }
+}
