@@ -153,6 +153,37 @@ import Testing
     }
 }
 
+extension DeadlineTests {
+    /// An idle timeout does not push an absolute read deadline away: the earlier one applies.
+    @Test func absoluteReadDeadlineHoldsUnderIdleTimeout() async throws {
+        try await withReactorGroup { group in
+            let reactor = group.reactors[0]
+            let pair = try await LoopbackPair.make(group: group)
+            defer { pair.close() }
+            pair.server.setIdleTimeout(.seconds(30))
+            let start = Deadline.now
+            pair.server.setReadDeadline(.after(.milliseconds(400)))
+            let dribbler = Task(executorPreference: reactor) {
+                for _ in 0..<200 {
+                    try await pair.client.write([1])
+                    try await reactor.sleep(for: .milliseconds(20))
+                }
+            }
+            let error = await #expect(throws: NetError.self) {
+                var buffer = ByteBuffer()
+                while true {
+                    buffer.clear()
+                    _ = try await pair.server.read(into: &buffer)
+                }
+            }
+            dribbler.cancel()
+            #expect(error?.isTimeout == true)
+            #expect(Deadline.now - start >= .milliseconds(400))
+            #expect(Deadline.now - start < .seconds(3), "the idle timeout must not extend the read deadline")
+        }
+    }
+}
+
 /// The loop sleeps for exactly as long as its timers allow.
 @Suite(.serialized) struct ReactorSleepTests {
     @Test func idleReactorDoesNotWake() async throws {

@@ -7,7 +7,7 @@ extension TCPConn {
     /// stays usable after a timeout. Callable from any thread (applied on the reactor, in order
     /// with the caller's later calls). O(1).
     public func setReadDeadline(_ deadline: Deadline?) {
-        onReactor { $0.applyReadDeadline(deadline?.nanoseconds ?? .max) }
+        onReactor { $0.setAbsoluteReadDeadline(deadline?.nanoseconds ?? .max) }
     }
 
     /// Sets the write deadline; the same rules as ``setReadDeadline(_:)`` for writes.
@@ -18,20 +18,38 @@ extension TCPConn {
     /// Sets both deadlines.
     public func setDeadline(_ deadline: Deadline?) {
         onReactor { conn in
-            conn.applyReadDeadline(deadline?.nanoseconds ?? .max)
+            conn.setAbsoluteReadDeadline(deadline?.nanoseconds ?? .max)
             conn.applyWriteDeadline(deadline?.nanoseconds ?? .max)
         }
     }
 
     /// An idle timeout: after every read or write the read deadline moves to `timeout` from
     /// then (a store, no timer work), so a read waiting on a quiet peer throws `.timeout` once
-    /// the connection has been idle that long. nil turns it off (and clears the read deadline).
+    /// the connection has been idle that long. It combines with ``setReadDeadline(_:)``: the
+    /// earlier of the two applies. nil turns it off.
     public func setIdleTimeout(_ timeout: Duration?) {
         let nanoseconds = timeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
         onReactor { conn in
             conn.idleTimeoutNanoseconds = nanoseconds
-            conn.applyReadDeadline(nanoseconds == 0 ? .max : Syscall.monotonicNanoseconds() &+ nanoseconds)
+            conn.applyReadDeadline(conn.effectiveReadDeadline(idleFrom: Syscall.monotonicNanoseconds()))
         }
+    }
+
+    /// The read deadline in force: the absolute one, or the idle one if that comes first.
+    func effectiveReadDeadline(idleFrom activity: UInt64) -> UInt64 {
+        guard idleTimeoutNanoseconds != 0 else { return absoluteReadDeadline }
+        return min(absoluteReadDeadline, activity &+ idleTimeoutNanoseconds)
+    }
+
+    /// After a read or write with an idle timeout on: the idle deadline moves (a store).
+    @inline(__always)
+    func noteActivity() {
+        readDeadline = min(absoluteReadDeadline, reactor.loopTime &+ idleTimeoutNanoseconds)
+    }
+
+    func setAbsoluteReadDeadline(_ deadline: UInt64) {
+        absoluteReadDeadline = deadline
+        applyReadDeadline(effectiveReadDeadline(idleFrom: max(socket.lastActivity, reactor.loopTime)))
     }
 
     private func onReactor(_ body: @escaping @Sendable (TCPConn) -> Void) {

@@ -34,6 +34,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var writeTimer: TimerHandle?
     var writeTimerAt: UInt64 = .max
     var idleTimeoutNanoseconds: UInt64 = 0
+    /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
+    var absoluteReadDeadline: UInt64 = .max
     /// Size class of the pooled chunk the next read gets (adapts to the traffic).
     var readSizeClass = 0
     var smallReads = 0
@@ -119,7 +121,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
                     if buffer.readableBytes == 0 { releaseMemory(of: &buffer) }
                     return 0
                 }
-                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+                if idleTimeoutNanoseconds != 0 { noteActivity() }
                 adaptReadSize(read: count, space: space)
                 return count
             }
@@ -230,7 +232,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
             }
             guard case .processed(let count) = outcome else { return false }
             offset += count
-            if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+            if idleTimeoutNanoseconds != 0 { noteActivity() }
         }
         return true
     }
@@ -275,7 +277,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
                     index += 1
                 }
                 offset = count
-                if idleTimeoutNanoseconds != 0 { readDeadline = reactor.loopTime &+ idleTimeoutNanoseconds }
+                if idleTimeoutNanoseconds != 0 { noteActivity() }
             case .wouldBlock:
                 try await waitForWritable()
             }
