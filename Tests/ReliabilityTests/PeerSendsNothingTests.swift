@@ -3,9 +3,8 @@ import EventLoopTesting
 import Testing
 
 /// Slowloris: a peer that connects and sends nothing is ended by the idle timeout; a peer that
-/// dribbles a byte at a time defeats an idle timeout but not an absolute read deadline. (The
-/// two do not combine: the idle timeout moves the read deadline after every read, so a server
-/// that wants both must not set an idle timeout on the connection it bounds absolutely.)
+/// dribbles a byte at a time defeats an idle timeout but not an absolute read deadline (the two
+/// combine: the earlier one applies).
 @Suite struct PeerSendsNothingTests {
     @Test func idleTimeoutEndsASilentPeer() async throws {
         try await withReactorGroup { group in
