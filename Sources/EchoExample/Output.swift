@@ -6,6 +6,12 @@ func standardError(_ text: String) {
     write(text, to: 2)
 }
 
+/// Writes `line` and a newline to standard output, unbuffered, in one call: the output is
+/// visible at once even when it goes to a pipe.
+func standardOutput(_ line: String) {
+    write(line + "\n", to: 1)
+}
+
 private func write(_ text: String, to descriptor: Int32) {
     var text = text
     text.withUTF8 { bytes in

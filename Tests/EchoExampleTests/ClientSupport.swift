@@ -35,6 +35,26 @@ func secondsSince(_ start: ContinuousClock.Instant) -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
+/// Runs `body` with a loopback port where nothing listens and nothing can start listening
+/// meanwhile: a socket is bound to it (without listening) until `body` returns, so a connect
+/// is refused and no server of a parallel test gets the port.
+func withRefusingPort<T>(_ body: (UInt16) async throws -> T) async throws -> T {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw ExampleFailure("socket: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard bound else { throw ExampleFailure("bind: errno \(errno)") }
+    return try await body(UInt16(bigEndian: address.sin_port))
+}
+
 /// `size` bytes of a pattern that depends on `seed`, built with a few memory copies: test
 /// code is compiled without optimisation, and a byte-by-byte loop over megabytes would hold a
 /// thread of the shared pool long enough to delay the other tests' timers.

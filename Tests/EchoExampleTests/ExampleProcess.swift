@@ -5,9 +5,20 @@ import Synchronization
 /// One of the package's example executables, started as a child process for an end-to-end test.
 /// Its output (standard output and error together) is collected in the background; `stop()`
 /// ends it (SIGTERM, then SIGKILL).
+///
+/// Started with `posix_spawn` rather than Foundation's `Process`, whose start-up scan of the
+/// parent's open descriptors reads past a buffer (AddressSanitizer reports it) when many are
+/// open, as they are while tests run in parallel. The child starts as from a shell (no blocked
+/// signals, default dispositions) with /dev/null as standard input, the output pipe as
+/// standard output and error, and no other descriptor.
 final class ExampleProcess: Sendable {
-    let process: Process
+    /// The child's process id.
+    let pid: pid_t
+    /// The executable's file name, for messages.
+    let name: String
     private let output = Output()
+    private let exit = Mutex<Int32?>(nil)
+    private static let spawning = Mutex<Void>(())
 
     final class Output: Sendable {
         let text = Mutex<String>("")
@@ -22,23 +33,102 @@ final class ExampleProcess: Sendable {
     }
 
     init(_ name: String, arguments: [String]) throws {
-        process = Process()
-        process.executableURL = ExampleProcess.executable(name)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                output.ended.store(true, ordering: .releasing)
-            } else {
-                output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
+        self.name = name
+        let path = ExampleProcess.executable(name).path
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var fds: [Int32] = [-1, -1]
+        var child: pid_t = 0
+        // One spawn at a time: between pipe() and its close-on-exec flags, no other child may be
+        // started, or it would inherit this pipe and hold its end of file back.
+        let status = ExampleProcess.spawning.withLock { _ -> Int32 in
+            ExampleProcess.markInheritedDescriptorsCloseOnExec()
+            guard pipe(&fds) == 0 else { return errno }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            // Start as from a shell: no blocked signals, default dispositions (SIGPIPE included).
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var noSignals = sigset_t()
+            var allSignals = sigset_t()
+            sigemptyset(&noSignals)
+            sigfillset(&allSignals)
+            posix_spawnattr_setsigmask(&attributes, &noSignals)
+            posix_spawnattr_setsigdefault(&attributes, &allSignals)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+            close(fds[1])
+            return status
         }
-        try process.run()
+        guard status == 0 else {
+            if fds[0] >= 0 { close(fds[0]) }
+            throw ExampleFailure("cannot start \(path): errno \(status)")
+        }
+        pid = child
+        let (output, reader) = (self.output, fds[0])
+        // A blocking read loop on a thread of its own: a Dispatch worker would hold a thread of
+        // the shared pool for the process's lifetime, and with many servers it runs dry.
+        Thread.detachNewThread {
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                let text = String(decoding: chunk[..<count], as: UTF8.self)
+                output.text.withLock { $0 += text }
+            }
+            close(reader)
+            output.ended.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Marks the descriptors this process inherited from the test runner close-on-exec, so a
+    /// child does not get them (they would count against a lowered `--fd-limit`, among other
+    /// things). They stay usable here. Reads directory entries in place: `dirent` records are
+    /// shorter than the struct, so copying one would read past its end.
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        while let entry = readdir(directory) {
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
+            guard let fd = Int32(name), fd > 2, fd != own else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
+    /// True until the process has exited (and been reaped here).
+    var isRunning: Bool { exitStatus == nil }
+
+    /// The exit status once the process has exited: its exit code, or 128 + the signal that
+    /// ended it; nil while it runs.
+    var exitStatus: Int32? {
+        exit.withLock { known in
+            if let known { return known }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            let signal = status & 0x7F
+            known = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+            return known
+        }
+    }
+
+    /// A process still running when its test lets go of it (a test that failed before stopping
+    /// it) is killed, so no server outlives its test.
+    deinit {
+        if isRunning {
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+        }
     }
 
     /// Starts the echo server with `arguments` (on 127.0.0.1, port 0, unless they say otherwise)
@@ -63,7 +153,7 @@ final class ExampleProcess: Sendable {
     func waitForOutput(containing text: String, within seconds: Double = 20) async throws {
         try await waitUntil(within: seconds) { self.printed.contains(text) || self.output.ended.load(ordering: .acquiring) }
         guard printed.contains(text) else {
-            throw ExampleFailure("expected \"\(text)\" in the output of \(process.executableURL!.lastPathComponent):\n\(printed)")
+            throw ExampleFailure("expected \"\(text)\" in the output of \(name):\n\(printed)")
         }
     }
 
@@ -93,7 +183,7 @@ final class ExampleProcess: Sendable {
 
     /// CPU time (user + system) the process has used, in seconds.
     func cpuSeconds() throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
         let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -101,7 +191,7 @@ final class ExampleProcess: Sendable {
 
     /// Sends `signal` (if the process still runs) and returns at once.
     func send(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        if isRunning { kill(pid, signal) }
     }
 
     /// Waits (bounded) for the process to exit and its output to end; returns the exit status.
@@ -109,15 +199,15 @@ final class ExampleProcess: Sendable {
     @discardableResult
     func waitForExit(within seconds: Double = 20) async throws -> Int32 {
         do {
-            try await waitUntil(within: seconds) { !self.process.isRunning }
+            try await waitUntil(within: seconds) { !self.isRunning }
         } catch {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(pid, SIGKILL)
+            try? await waitUntil(within: 5) { !self.isRunning }
             throw ExampleFailure("did not exit within \(seconds) s:\n\(printed)")
         }
         // The last lines may still be in the pipe: wait (bounded) for its end of file.
         try? await waitUntil(within: 5) { self.output.ended.load(ordering: .acquiring) }
-        return process.terminationStatus
+        return exitStatus ?? -1
     }
 
     /// Sends `signal` and waits (bounded) for the exit; returns the exit status.

@@ -32,7 +32,7 @@ import Testing
             try await sent
             #expect(sameBytes(reply, message))
             #expect(try await conn.exchange("after the signal") == "after the signal")
-            #expect(server.process.isRunning, "the server waits for its open connection")
+            #expect(server.isRunning, "the server waits for its open connection")
             conn.close()
         }
         #expect(try await server.waitForExit(within: 20) == 0)

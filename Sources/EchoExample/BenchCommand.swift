@@ -1,0 +1,152 @@
+import ArgumentParser
+import EventLoop
+import Glibc
+
+/// `EchoExample bench`: a load client on the library's own `Dialer`. Opens `-c` connections
+/// over a reactor group, keeps `-p` messages of `-s` bytes in flight on each, checks every
+/// echoed byte, and reports throughput and latency percentiles for the `-d` window after the
+/// `--warmup`. Exits non-zero on any error or mismatch.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load an echo server and measure it (every echoed byte is checked)."
+    )
+
+    @Option(name: .long, help: "The server: HOST:PORT, [::1]:PORT or unix:/path.")
+    var connect = "127.0.0.1:9000"
+
+    @Option(name: [.customShort("c"), .long], help: "Connections.")
+    var connections = 50
+
+    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("Message size.", valueName: "bytes"))
+    var size = 64
+
+    @Option(name: [.customShort("p"), .long], help: "Messages in flight per connection.")
+    var pipeline = 1
+
+    @Option(name: [.customShort("d"), .long], help: ArgumentHelp("Measured time.", valueName: "seconds"))
+    var duration: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("Unmeasured time before it.", valueName: "seconds"))
+    var warmup: Double = 1
+
+    @Option(name: .long, help: "Reactor threads (default: one per available core).")
+    var threads: Int?
+
+    /// How long connecting may take, and how long the in-flight messages may take to come back
+    /// after the measured time: every phase of a run is bounded.
+    static let connectTimeout: Duration = .seconds(10)
+    static let drainTime: Duration = .seconds(10)
+
+    func validate() throws {
+        if connections < 1 { throw ValidationError("-c must be at least 1") }
+        if size < 1 { throw ValidationError("-s must be at least 1") }
+        if pipeline < 1 { throw ValidationError("-p must be at least 1") }
+        if !(duration > 0) { throw ValidationError("-d must be more than 0") }
+        if !(warmup >= 0) { throw ValidationError("--warmup must not be negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        let group = try ReactorGroup(count: threads, name: "bench")
+        let report: BenchReport
+        do {
+            report = try await measure(on: group)
+        } catch {
+            await group.shutdown()
+            standardError("bench: cannot connect to \(connect): \(error)\n")
+            var failed = BenchReport(connections: connections, size: size, pipeline: pipeline, duration: duration,
+                                     recorded: LatencyRecorder.Shard(), errors: 1, mismatches: 0)
+            failed.duration = 0
+            standardOutput(failed.resultLine)
+            throw ExitCode.failure
+        }
+        await group.shutdown()
+        for line in report.summary { standardOutput(line) }
+        standardOutput(report.resultLine)
+        if !report.succeeded { throw ExitCode.failure }
+    }
+
+    /// Connects, runs the load, and returns the report; throws when it cannot connect.
+    private func measure(on group: ReactorGroup) async throws -> BenchReport {
+        let conns = try await Self.dialAll(connections, to: connect, group: group)
+        standardOutput("bench \(connect): \(connections) connections, \(size) B messages, pipeline \(pipeline),"
+              + " \(BenchReport.format(duration)) s after \(BenchReport.format(warmup)) s warm-up, \(group.reactors.count) threads")
+        let start = Deadline.now
+        let measureFrom = start + .seconds(warmup)
+        let stopSending = measureFrom + .seconds(duration)
+        let recorder = LatencyRecorder(group: group, measuring: measureFrom, until: stopSending)
+        let plan = LoadClient.Plan(size: size, pipeline: pipeline, stopSending: stopSending.nanoseconds,
+                                   hardDeadline: stopSending + Self.drainTime)
+        var errors = 0
+        var mismatches = 0
+        await withTaskGroup(of: LoadClient.Outcome?.self) { tasks in
+            for (index, conn) in conns.enumerated() {
+                let client = LoadClient(conn: conn, stream: PatternStream(connection: index), plan: plan, recorder: recorder)
+                tasks.addTask(executorPreference: conn.reactor) { await client.run() }
+            }
+            if isatty(1) != 0 {
+                tasks.addTask { await Self.showProgress(recorder, size: size, from: start, until: stopSending) }
+            }
+            var finished = 0
+            while let outcome = await tasks.next() {
+                guard let outcome else { continue }
+                if let error = outcome.error {
+                    if errors < 5 { standardError("bench: connection error: \(error)\n") }
+                    errors += 1
+                }
+                if let mismatch = outcome.mismatch {
+                    if mismatches < 5 { standardError("bench: mismatch: \(mismatch)\n") }
+                    mismatches += 1
+                }
+                finished += 1
+                if finished == conns.count { tasks.cancelAll() }  // ends the progress line early
+            }
+        }
+        let recorded = recorder.merged()
+        if recorded.measured == 0 && errors == 0 && mismatches == 0 {
+            standardError("bench: no message completed in the measured window\n")
+        }
+        return BenchReport(connections: connections, size: size, pipeline: pipeline, duration: duration,
+                           recorded: recorded, errors: errors, mismatches: mismatches)
+    }
+
+    /// Opens `count` connections to `text` over the reactors of `group`; on the first failure
+    /// closes those already open and throws it.
+    static func dialAll(_ count: Int, to text: String, group: ReactorGroup) async throws -> [TCPConn] {
+        let addresses = try await SocketAddress.resolve(text)
+        let dialer = Dialer(timeout: connectTimeout)
+        return try await withThrowingTaskGroup(of: TCPConn.self) { tasks in
+            var conns: [TCPConn] = []
+            conns.reserveCapacity(count)
+            for _ in 0..<count {
+                let reactor = group.next()
+                tasks.addTask { try await dialer.dial(addresses, label: text, on: reactor) }
+            }
+            do {
+                while let conn = try await tasks.next() { conns.append(conn) }
+            } catch {
+                tasks.cancelAll()
+                while let late = try? await tasks.next() { late.close() }
+                conns.forEach { $0.close() }
+                throw error
+            }
+            return conns
+        }
+    }
+
+    /// Prints one progress line a second (only when standard output is a terminal).
+    static func showProgress(_ recorder: LatencyRecorder, size: Int, from start: Deadline, until end: Deadline) async -> LoadClient.Outcome? {
+        var previous = (time: start, completed: 0)
+        while Deadline.now < end {
+            do { try await Task.sleep(for: .seconds(1)) } catch { return nil }
+            let now = (time: Deadline.now, completed: recorder.completed)
+            let rate = Double(now.completed - previous.completed) / max((now.time - previous.time).inSeconds, 1e-3)
+            let phase = previous.time.nanoseconds < recorder.measureFrom ? " (warm-up)" : ""
+            standardOutput("\(BenchReport.format((now.time - start).inSeconds)) s: \(BenchReport.format(rate)) msgs/s,"
+                           + " \(BenchReport.format(rate * Double(size) / 1e6)) MB/s\(phase)")
+            previous = now
+        }
+        return nil
+    }
+}
