@@ -1,5 +1,6 @@
 @testable import EventLoop
 import EventLoopTesting
+import Glibc
 import Testing
 
 /// A read parked on a quiet connection is ended promptly by close (from any thread), by
@@ -82,5 +83,37 @@ import Testing
         var buffer = ByteBuffer()
         await #expect(throws: NetError.self) { _ = try await pair.server.read(into: &buffer) }
         await #expect(throws: NetError.self) { _ = try await Dialer().dial(.loopbackIPv4(port: 9), on: group.reactors[0]) }
+    }
+}
+
+/// `Listener.close()` stops accepting and wakes a pending `accept()` with `.closed`.
+@Suite struct PendingAcceptInterruptedTests {
+    @Test func closeWakesAPendingAccept() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let address = listener.address
+            let acceptor = Task { try await listener.accept() }
+            try await waitUntil { listener.state.withLock { !$0.waiters.isEmpty } }  // parked
+            listener.close()
+            let error = await #expect(throws: NetError.self) { _ = try await acceptor.value }
+            #expect(error?.code == .closed)
+            #expect(error?.operation == "accept")
+            await listener.waitUntilClosed()
+            // Closed means closed: a new connect is refused, and a later accept fails at once.
+            let refused = await #expect(throws: NetError.self) { _ = try await Dialer().dial(address, group: group) }
+            #expect(refused?.errno == ECONNREFUSED)
+            await #expect(throws: NetError.self) { _ = try await listener.accept() }
+        }
+    }
+
+    @Test func cancellingAPendingAcceptThrowsCancellation() async throws {
+        try await withReactorGroup { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let acceptor = Task { try await listener.accept() }
+            acceptor.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await acceptor.value }
+            listener.close()
+            await listener.waitUntilClosed()
+        }
     }
 }
