@@ -7,7 +7,7 @@ import Synchronization
 final class ConnectionRegistry: Sendable {
     /// Connections admitted at most at once; nil for no limit.
     let limit: Int?
-    private let state = Mutex<State>(State())
+    private let state = Locked<State>(State())
 
     private struct State {
         var open: [UInt64: @Sendable () -> Void] = [:]

@@ -10,7 +10,7 @@ final class IdleWatch: Sendable {
     private let timeout: Duration
     private let onIdle: @Sendable () -> Void
     /// Only touched on the socket's reactor thread; the lock makes that checkable, not faster.
-    private let timer = Mutex<ScheduledTimer?>(nil)
+    private let timer = Locked<ScheduledTimer?>(nil)
 
     /// Watches `socket`; `onIdle` runs (on the reactor thread) right before an idle close.
     init(_ socket: StreamSocket, timeout: Duration, onIdle: @escaping @Sendable () -> Void) {

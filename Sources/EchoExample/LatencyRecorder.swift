@@ -21,12 +21,12 @@ final class LatencyRecorder: Sendable {
     }
 
     /// One shard behind its lock.
-    private final class Locked: Sendable {
-        let state = Mutex(Shard())
+    private final class LockedShard: Sendable {
+        let state = Locked(Shard())
     }
 
     private let reactors: [Reactor]
-    private let shards: [Locked]
+    private let shards: [LockedShard]
     /// Completions at or after this (monotonic ns) are measured …
     let measureFrom: UInt64
     /// … and before this.
@@ -35,7 +35,7 @@ final class LatencyRecorder: Sendable {
     /// A recorder for the reactors of `group` that measures completions in `from ..< until`.
     init(group: ReactorGroup, measuring from: Deadline, until: Deadline) {
         reactors = group.reactors
-        shards = group.reactors.map { _ in Locked() }
+        shards = group.reactors.map { _ in LockedShard() }
         measureFrom = from.nanoseconds
         measureUntil = until.nanoseconds
     }

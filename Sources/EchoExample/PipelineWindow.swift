@@ -6,7 +6,7 @@ import Synchronization
 final class PipelineWindow: Sendable {
     /// Messages in flight at most (`-p`).
     let depth: Int
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         var sent = 0
@@ -22,7 +22,7 @@ final class PipelineWindow: Sendable {
     init(depth: Int) {
         precondition(depth >= 1)
         self.depth = depth
-        state = Mutex(State(sentAt: Array(repeating: 0, count: depth)))
+        state = Locked(State(sentAt: Array(repeating: 0, count: depth)))
     }
 
     /// Waits until a message may be sent and returns how many may (0 once stopped).

@@ -7,7 +7,7 @@ import Synchronization
 final class ResourceWarning: Sendable {
     private let fdLimit: Int
     private let logger: Logger
-    private let lastReport = Mutex<timespec?>(nil)
+    private let lastReport = Locked<timespec?>(nil)
 
     /// A warning that names the process's fd limit and goes to `logger`.
     init(fdLimit: Int, logger: Logger) {

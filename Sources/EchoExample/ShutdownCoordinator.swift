@@ -8,7 +8,7 @@ import Synchronization
 /// ``drain(_:registry:timeout:totals:logger:)`` stops accepting at once, lets open connections
 /// finish for the drain time, then closes the rest. A second signal exits at once.
 final class ShutdownCoordinator: Sendable {
-    private let state = Mutex<State>(State())
+    private let state = Locked<State>(State())
 
     private struct State {
         var signal: Int32?

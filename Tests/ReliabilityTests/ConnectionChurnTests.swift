@@ -38,6 +38,8 @@ import Testing
             #expect(server.served.load(ordering: .relaxed) == exchanged.count)
             await server.close()
         }
-        #expect(exchanged.count >= 100, "only \(exchanged.count) connections in \(duration) s")
+        // A floor that shows the churn happened; under a sanitizer everything is 5-20x slower.
+        let floor = StressScale.underSanitizer ? 10 : 100
+        #expect(exchanged.count >= floor, "only \(exchanged.count) connections in \(duration) s")
     }
 }
