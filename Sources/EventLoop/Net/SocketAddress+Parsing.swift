@@ -65,7 +65,7 @@ extension SocketAddress {
             if let numeric = UInt32(zone) {
                 scopeID = numeric
             } else {
-                scopeID = if_nametoindex(zone)
+                scopeID = Syscall.interfaceIndex(named: zone)
                 if scopeID == 0 { return nil }
             }
         }

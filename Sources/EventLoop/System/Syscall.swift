@@ -262,3 +262,10 @@ extension Syscall {
         return Int(limit.rlim_cur)
     }
 }
+
+extension Syscall {
+    /// The index of the network interface `name` (an IPv6 zone such as `eth0`), 0 when unknown.
+    static func interfaceIndex(named name: String) -> UInt32 {
+        if_nametoindex(name)
+    }
+}
