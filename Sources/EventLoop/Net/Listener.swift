@@ -314,6 +314,7 @@ public final class Listener: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard state.closed && state.openAcceptors == 0 else { return [] }
             state.acceptors.removeAll()  // breaks the listener <-> acceptor cycle
+            state.mode = .queue          // and drops the serve closure, which may capture the listener
             defer { state.closeWaiters.removeAll() }
             return state.closeWaiters
         }
