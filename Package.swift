@@ -27,9 +27,10 @@ let package = Package(
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter"]),
-        .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting"]),
-        .testTarget(name: "ReliabilityTests", dependencies: ["EventLoop", "EventLoopTesting"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
+        .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 @testable import EventLoop
+import TestSupport
 import EventLoopTesting
 import Glibc
 import Synchronization

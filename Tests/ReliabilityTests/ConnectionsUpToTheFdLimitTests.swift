@@ -1,3 +1,4 @@
+import TestSupport
 import EventLoop
 import EventLoopTesting
 import Testing
@@ -11,7 +12,7 @@ import Testing
         let connections = StressScale.connections
         try await withReactorGroup(reactors: 2, timeout: 240) { group in
             let server = try await EchoServer(group: group, backlog: 4096)
-            let client = try ChildProcess("EchoExample", arguments: [
+            let client = try ExampleProcess("EchoExample", arguments: [
                 "bench", "--connect", "127.0.0.1:\(server.port)", "-c", "\(connections)",
                 "-s", "512", "-p", "1", "-d", "2", "--warmup", "0.5", "--threads", "2",
             ])

@@ -1,3 +1,4 @@
+import TestSupport
 import EventLoop
 import EventLoopTesting
 import Glibc
@@ -7,7 +8,7 @@ import Testing
 /// accepting instead of spinning on EMFILE, and serves again after each storm.
 @Suite struct EMFILEStormTests {
     @Test func serverSurvivesRepeatedStormsWithoutSpinning() async throws {
-        let (server, port) = try await ChildProcess.echoServer(["--threads", "2", "--fd-limit", "64"])
+        let (server, port) = try await ExampleProcess.echoServer(["--threads", "2", "--fd-limit", "64"])
         let stormSize = 400  // far more than 64 fds, less than the listen backlog: every dial completes
         try await withReactorGroup(reactors: 2, timeout: 90) { group in
             for storm in 1...3 {

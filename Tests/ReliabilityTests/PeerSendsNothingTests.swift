@@ -38,7 +38,7 @@ import Testing
             let error = await #expect(throws: NetError.self) { try await pair.server.readExactly(1_000, into: &request) }
             let elapsed = seconds(since: start)
             #expect(error?.isTimeout == true, "\(String(describing: error))")
-            #expect(request.readableBytes > 3, "the dribble arrived before the deadline")
+            #expect(request.readableBytes >= 1, "the dribble arrived before the deadline")
             #expect(elapsed >= 0.55 && elapsed < 5, "timed out after \(elapsed) s")
         }
     }

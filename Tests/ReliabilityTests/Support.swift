@@ -30,43 +30,6 @@ enum StressScale {
 /// Raised once per test process to the hard limit (20,000 on CI); children inherit it.
 let fileLimitRaised: Int = FileDescriptorLimit.raiseToHardLimit()
 
-/// A deterministic byte stream with period 251 (prime): a shifted, dropped or duplicated chunk
-/// never lines up again.
-enum Pattern {
-    /// Whole periods, so any start offset has a long run after it to copy from.
-    static let block: [UInt8] = (0..<(251 * 256)).map { UInt8(truncatingIfNeeded: $0 % 251) }
-
-    /// `count` bytes of stream `seed` from `offset`.
-    static func bytes(at offset: Int, count: Int, seed: Int = 0) -> ByteBuffer {
-        var buffer = ByteBuffer(capacity: count)
-        var written = 0
-        while written < count {
-            let start = (offset + written + seed) % 251
-            let length = min(count - written, block.count - start)
-            block.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
-            written += length
-        }
-        return buffer
-    }
-
-    /// True when `buffer`'s readable bytes are stream `seed`'s bytes from `offset`.
-    static func matches(_ buffer: ByteBuffer, at offset: Int, seed: Int = 0) -> Bool {
-        buffer.withUnsafeReadableBytes { received in
-            var checked = 0
-            while checked < received.count {
-                let start = (offset + checked + seed) % 251
-                let length = min(received.count - checked, block.count - start)
-                let same = block.withUnsafeBytes { expected in
-                    memcmp(received.baseAddress! + checked, expected.baseAddress! + start, length) == 0
-                }
-                if !same { return false }
-                checked += length
-            }
-            return true
-        }
-    }
-}
-
 /// An echo listener on 127.0.0.1 (port 0), served by tasks; counts connections open at once.
 final class EchoServer: Sendable {
     let listener: Listener

@@ -2,7 +2,8 @@ import EventLoopTesting
 import Foundation
 import Synchronization
 
-/// One of the package's example executables, started as a child process for an end-to-end test.
+/// One of the package's example executables, started as a child process for an end-to-end or
+/// reliability test (shared by those test targets).
 /// Its output (standard output and error together) is collected in the background; `stop()`
 /// ends it (SIGTERM, then SIGKILL).
 ///
@@ -11,11 +12,11 @@ import Synchronization
 /// open, as they are while tests run in parallel. The child starts as from a shell (no blocked
 /// signals, default dispositions) with /dev/null as standard input, the output pipe as
 /// standard output and error, and no other descriptor.
-final class ExampleProcess: Sendable {
+public final class ExampleProcess: Sendable {
     /// The child's process id.
-    let pid: pid_t
+    public let pid: pid_t
     /// The executable's file name, for messages.
-    let name: String
+    public let name: String
     private let output = Output()
     private let exit = Mutex<Int32?>(nil)
     private static let spawning = Mutex<Void>(())
@@ -27,12 +28,12 @@ final class ExampleProcess: Sendable {
     }
 
     /// The built executable beside the test bundle (`swift test` builds the examples too).
-    static func executable(_ name: String) -> URL {
+    public static func executable(_ name: String) -> URL {
         let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    init(_ name: String, arguments: [String]) throws {
+    public init(_ name: String, arguments: [String]) throws {
         self.name = name
         let path = ExampleProcess.executable(name).path
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
@@ -107,11 +108,11 @@ final class ExampleProcess: Sendable {
     }
 
     /// True until the process has exited (and been reaped here).
-    var isRunning: Bool { exitStatus == nil }
+    public var isRunning: Bool { exitStatus == nil }
 
     /// The exit status once the process has exited: its exit code, or 128 + the signal that
     /// ended it; nil while it runs.
-    var exitStatus: Int32? {
+    public var exitStatus: Int32? {
         exit.withLock { known in
             if let known { return known }
             var status: Int32 = 0
@@ -133,7 +134,7 @@ final class ExampleProcess: Sendable {
 
     /// Starts the echo server with `arguments` (on 127.0.0.1, port 0, unless they say otherwise)
     /// and returns it with the port from its start line.
-    static func echoServer(_ arguments: [String], listen: [String] = ["127.0.0.1:0"]) async throws -> (ExampleProcess, UInt16) {
+    public static func echoServer(_ arguments: [String], listen: [String] = ["127.0.0.1:0"]) async throws -> (ExampleProcess, UInt16) {
         let server = try ExampleProcess("EchoExample", arguments: ["serve"] + listen.flatMap { ["--listen", $0] } + arguments)
         do {
             return (server, try await server.listeningPort())
@@ -144,13 +145,13 @@ final class ExampleProcess: Sendable {
     }
 
     /// Everything the process printed so far.
-    var printed: String { output.text.withLock { $0 } }
+    public var printed: String { output.text.withLock { $0 } }
 
     /// The printed lines.
-    var lines: [Substring] { printed.split(separator: "\n") }
+    public var lines: [Substring] { printed.split(separator: "\n") }
 
     /// Waits until the process printed `text`; throws ``TimeoutError`` (with the output) otherwise.
-    func waitForOutput(containing text: String, within seconds: Double = 20) async throws {
+    public func waitForOutput(containing text: String, within seconds: Double = 20) async throws {
         try await waitUntil(within: seconds) { self.printed.contains(text) || self.output.ended.load(ordering: .acquiring) }
         guard printed.contains(text) else {
             throw ExampleFailure("expected \"\(text)\" in the output of \(name):\n\(printed)")
@@ -158,7 +159,7 @@ final class ExampleProcess: Sendable {
     }
 
     /// The port of the first `127.0.0.1:PORT` in a `listening on` line.
-    func listeningPort() async throws -> UInt16 {
+    public func listeningPort() async throws -> UInt16 {
         try await waitForOutput(containing: "listening on ")
         let line = printed.split(separator: "\n").first { $0.contains("listening on ") } ?? ""
         guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
@@ -169,7 +170,7 @@ final class ExampleProcess: Sendable {
     }
 
     /// The `key=value` counters of the server's final `stopped:` line.
-    func totals() throws -> [String: Int] {
+    public func totals() throws -> [String: Int] {
         guard let line = lines.last(where: { $0.hasPrefix("stopped:") }) else {
             throw ExampleFailure("no stopped line in:\n\(printed)")
         }
@@ -182,7 +183,7 @@ final class ExampleProcess: Sendable {
     }
 
     /// CPU time (user + system) the process has used, in seconds.
-    func cpuSeconds() throws -> Double {
+    public func cpuSeconds() throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
         let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
@@ -190,14 +191,14 @@ final class ExampleProcess: Sendable {
     }
 
     /// Sends `signal` (if the process still runs) and returns at once.
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
 
     /// Waits (bounded) for the process to exit and its output to end; returns the exit status.
     /// Kills it and throws when it is still running after `seconds`.
     @discardableResult
-    func waitForExit(within seconds: Double = 20) async throws -> Int32 {
+    public func waitForExit(within seconds: Double = 20) async throws -> Int32 {
         do {
             try await waitUntil(within: seconds) { !self.isRunning }
         } catch {
@@ -212,7 +213,7 @@ final class ExampleProcess: Sendable {
 
     /// Sends `signal` and waits (bounded) for the exit; returns the exit status.
     @discardableResult
-    func stop(signal: Int32 = SIGTERM, within seconds: Double = 10) async throws -> Int32 {
+    public func stop(signal: Int32 = SIGTERM, within seconds: Double = 10) async throws -> Int32 {
         send(signal)
         do {
             return try await waitForExit(within: seconds)
@@ -222,7 +223,10 @@ final class ExampleProcess: Sendable {
     }
 }
 
-struct ExampleFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A failed expectation about a child process (what it printed is in the description).
+public struct ExampleFailure: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+    /// A failure described by `description`.
+    public init(_ description: String) { self.description = description }
 }
