@@ -53,6 +53,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: reading
 
+    /// See ``Conn/read(into:)``. An empty `buffer` gets a pooled chunk once data has arrived
+    /// and gives it back while the read waits. Throws `NetError` (`.timeout` past the read
+    /// deadline, `.concurrentOperation`, `.closed`, errno) or `CancellationError`.
     // nonisolated(nonsending): runs on the caller's executor, so a task on this reactor enters
     // without an executor switch (each switch asks the runtime for the task's preferred
     // executor under a lock); callers elsewhere take the hop below.
@@ -188,6 +191,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: writing
 
+    /// See ``Conn/write(_:)``: returns once every readable byte is in the kernel; suspends
+    /// while the peer is slow. Throws `NetError` (`.timeout`, `.outputClosed`, errno) or
+    /// `CancellationError`.
     public nonisolated(nonsending) func write(_ buffer: ByteBuffer) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffer) }
         try await writeAfterHop(buffer)
@@ -205,6 +211,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try await writeOnReactor(buffer)
     }
 
+    /// See ``Conn/write(contentsOf:)``: gathering writes of up to 64 buffers per syscall.
     public func write(contentsOf buffers: [ByteBuffer]) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffers) }
         try failIfStopped("write")
@@ -313,6 +320,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: closing
 
+    /// See ``Conn/closeWrite()``: after a pending write finishes, shuts the write side.
     public func closeWrite() async throws {
         if reactor.isCurrent { return try closeWriteOnReactor() }
         try failIfStopped("shutdown")
@@ -328,6 +336,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
+    /// See ``Conn/close()``: idempotent, from any thread; pending calls fail with `.closed`.
     public func close() {
         socket.close()
     }
