@@ -19,7 +19,7 @@ struct EchoServer: Sendable {
     enum API: String, CaseIterable, Sendable {
         /// One task per connection on its reactor (`Listener.serve(_:)`).
         case async
-        /// `StreamHandler` callbacks on the reactor thread (`Listener.serve(handlers:)`).
+        /// `StreamHandler` callbacks on the reactor thread (`Listener.serveHandlers(_:)`).
         case handler
     }
 
@@ -44,7 +44,7 @@ struct EchoServer: Sendable {
         case .async:
             await listener.serve { conn in await self.handle(conn) }
         case .handler:
-            listener.serve(handlers: { socket in self.makeHandler(for: socket) })
+            listener.serveHandlers({ socket in self.makeHandler(for: socket) })
             await listener.waitUntilClosed()
         }
     }

@@ -34,7 +34,7 @@ import Testing
     @Test func handlerEchoOfFourMebibytes() async throws {
         try await withReactorGroup(reactors: 2) { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
-            listener.serve { _ in SmallChunkEcho() }
+            listener.serveHandlers { _ in SmallChunkEcho() }
             let client = try await Dialer().dial(listener.address, group: group)
             let total = 4 << 20
             async let sent: Void = {

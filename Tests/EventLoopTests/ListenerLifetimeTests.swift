@@ -16,10 +16,10 @@ import Testing
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
             box.listener = listener
             let serving = Task {
-                await listener.serve({ conn in
+                await listener.serve { conn in
                     _ = listener.address  // the capture that makes the cycle
                     conn.close()
-                })
+                }
             }
             let client = try await Dialer().dial(listener.address, group: group)
             var buffer = ByteBuffer()

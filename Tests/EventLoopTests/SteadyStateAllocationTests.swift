@@ -81,7 +81,7 @@ struct SteadyStateAllocationTests {
     @Test func handlerEchoAllocatesNothingPerMessage() async throws {
         try await withReactorGroup(reactors: 2, timeout: 60) { group in
             let listener = try await Listener.listen(.loopbackIPv4(), on: group.reactors[0])
-            listener.serve { _ in Echo() }
+            listener.serveHandlers { _ in Echo() }
             let client = try await Dialer().dial(listener.address, on: group.reactors[1])
             let perMessage = try await Self.mallocsPerMessage(server: group.reactors[0], client: client)
             #expect(perMessage <= Self.bound, "handler echo: \(perMessage) mallocs per message")

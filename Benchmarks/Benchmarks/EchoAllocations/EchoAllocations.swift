@@ -136,7 +136,7 @@ final class EchoFixture: Sendable {
         case .async:
             serving = Task { await listener.serve(asyncEcho) }
         case .handler:
-            listener.serve(handlers: { _ in EchoHandler() })
+            listener.serveHandlers({ _ in EchoHandler() })
             serving = nil
         }
         running.withLock { $0 = Running(server: server, client: client, listener: listener, serving: serving) }

@@ -6,9 +6,10 @@ import Synchronization
 /// For TCP it opens one socket per reactor with SO_REUSEPORT, so the kernel spreads new
 /// connections over the cores and each connection stays on the reactor that accepted it.
 /// A Unix path gets one socket whose connections are handed to the reactors round-robin.
-/// Use ``accept()`` (Go's `Accept`) or ``serve(_:)`` (one task per connection on its own
-/// reactor, like `go handleConn(conn)`). Running out of descriptors (EMFILE) pauses accepting
-/// for a moment and retries: no spinning, and the listener keeps working once fds are free.
+/// Use ``accept()`` (Go's `Accept`), ``serve(_:)`` (one task per connection on its own
+/// reactor, like `go handleConn(conn)`) or ``serveHandlers(_:)`` (callbacks, no task). Running
+/// out of descriptors (EMFILE) pauses accepting for a moment and retries: no spinning, and the
+/// listener keeps working once fds are free.
 ///
 /// Thread safety: every method may be called from any thread.
 public final class Listener: Sendable {
@@ -164,7 +165,7 @@ public final class Listener: Sendable {
     /// Serves every connection at the handler level: `makeHandler` runs on the connection's
     /// reactor thread and its ``StreamHandler`` receives the callbacks. Returns immediately;
     /// ``close()`` stops accepting (open connections stay until they close).
-    public func serve(handlers makeHandler: @escaping @Sendable (StreamSocket) -> any StreamHandler) {
+    public func serveHandlers(_ makeHandler: @escaping @Sendable (StreamSocket) -> any StreamHandler) {
         let (queued, paused) = state.withLock { state -> ([TCPConn], [Acceptor]) in
             state.mode = .serveHandlers(makeHandler)
             defer { state.ready.removeAll(); state.paused.removeAll() }
