@@ -1,3 +1,4 @@
+import EventLoop
 import Synchronization
 
 /// The server's open connections, each with a way to close it: what `--max-conns` counts and

@@ -1,3 +1,4 @@
+import EventLoop
 import Synchronization
 
 /// The messages one load connection has in flight, shared by its writer and reader tasks: the

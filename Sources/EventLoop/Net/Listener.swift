@@ -125,7 +125,7 @@ public final class Listener: Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        let (conn, resume) = try await withTaskCancellationHandler {
+        let conn = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TCPConn, any Error>) in
                 let outcome = state.withLock { state -> Result<TCPConn, any Error>? in
                     if state.closed { return .failure(NetError(.closed, operation: "accept", address: address.description)) }
@@ -142,8 +142,8 @@ public final class Listener: Sendable {
                 return state.waiters.remove(at: index).continuation
             }
             waiter?.resume(throwing: CancellationError())
-        }.withPausedAcceptors(self)
-        resume.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+        }
+        resumePausedAcceptorsIfRoom()
         return conn
     }
 
@@ -152,13 +152,7 @@ public final class Listener: Sendable {
     /// Returns once the listener is closed. Connections already waiting for ``accept()`` are
     /// served too.
     public func serve(_ handler: @escaping @Sendable (TCPConn) async -> Void) async {
-        let (queued, paused) = state.withLock { state -> ([TCPConn], [Acceptor]) in
-            state.mode = .serveTasks(handler)
-            defer { state.ready.removeAll(); state.paused.removeAll() }
-            return (state.ready, state.paused)
-        }
-        for conn in queued { Listener.startTask(for: conn, handler) }
-        paused.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+        for conn in switchMode(to: .serveTasks(handler)) { Listener.startTask(for: conn, handler) }
         await waitUntilClosed()
     }
 
@@ -166,18 +160,27 @@ public final class Listener: Sendable {
     /// reactor thread and its ``StreamHandler`` receives the callbacks. Returns immediately;
     /// ``close()`` stops accepting (open connections stay until they close).
     public func serveHandlers(_ makeHandler: @escaping @Sendable (StreamSocket) -> any StreamHandler) {
+        for conn in switchMode(to: .serveHandlers(makeHandler)) {
+            conn.reactor.execute { Listener.handOver(conn, to: makeHandler) }
+        }
+    }
+
+    /// Sets how new connections are served, lets acceptors paused on a full queue go on, and
+    /// returns the connections that were waiting for ``accept()``.
+    private func switchMode(to mode: Mode) -> [TCPConn] {
         let (queued, paused) = state.withLock { state -> ([TCPConn], [Acceptor]) in
-            state.mode = .serveHandlers(makeHandler)
+            state.mode = mode
             defer { state.ready.removeAll(); state.paused.removeAll() }
             return (state.ready, state.paused)
         }
-        for conn in queued {
-            conn.reactor.execute {
-                conn.socket.delegate = .none
-                conn.socket.setHandler(makeHandler(conn.socket))
-            }
-        }
         paused.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+        return queued
+    }
+
+    /// Moves an accepted connection from the async level to a handler (reactor thread only).
+    private static func handOver(_ conn: TCPConn, to makeHandler: @Sendable (StreamSocket) -> any StreamHandler) {
+        conn.socket.delegate = .none
+        conn.socket.setHandler(makeHandler(conn.socket))
     }
 
     /// Suspends until ``close()`` has closed every listening socket.
@@ -248,8 +251,7 @@ public final class Listener: Sendable {
         } else if case .serveTasks(let handler) = mode {
             Listener.startTask(for: conn, handler)
         } else if case .serveHandlers(let makeHandler) = mode {
-            conn.socket.delegate = .none
-            conn.socket.setHandler(makeHandler(conn.socket))
+            Listener.handOver(conn, to: makeHandler)
         } else if state.withLock({ $0.closed }) {
             conn.close()
         }
@@ -297,6 +299,16 @@ public final class Listener: Sendable {
         resourceFailureHandler.withLock { $0 = handler }
     }
 
+    /// Once the accept queue has drained to half, lets acceptors paused on a full queue go on.
+    private func resumePausedAcceptorsIfRoom() {
+        let paused = state.withLock { state -> [Acceptor] in
+            guard state.ready.count < Listener.maxQueuedConnections / 2 else { return [] }
+            defer { state.paused.removeAll() }
+            return state.paused
+        }
+        paused.forEach { acceptor in acceptor.reactor.execute { acceptor.resume() } }
+    }
+
     func noteResourceFailure(_ error: NetError) {
         resourceFailureCount.add(1, ordering: .relaxed)
         resourceFailureHandler.withLock { $0 }?(error)
@@ -320,17 +332,5 @@ public final class Listener: Sendable {
             return state.closeWaiters
         }
         waiters.forEach { $0.resume() }
-    }
-}
-
-private extension TCPConn {
-    /// Pairs an accepted connection with the acceptors to resume now that the queue has room.
-    func withPausedAcceptors(_ listener: Listener) -> (TCPConn, [Acceptor]) {
-        let paused = listener.state.withLock { state -> [Acceptor] in
-            guard state.ready.count < Listener.maxQueuedConnections / 2 else { return [] }
-            defer { state.paused.removeAll() }
-            return state.paused
-        }
-        return (self, paused)
     }
 }

@@ -87,14 +87,6 @@ struct TimingWheel<Payload> {
         return release(handle.index)
     }
 
-    /// The tick a pending timer is due at, nil when it is no longer pending.
-    func expiry(of handle: Handle) -> UInt64? {
-        let index = Int(handle.index)
-        guard index >= 0, index < nodes.count, nodes[index].generation == handle.generation,
-              nodes[index].list != TimingWheel.nowhere else { return nil }
-        return nodes[index].expiry
-    }
-
     // MARK: advancing
 
     /// Processes ticks up to `tick` until a due timer is found and returns its payload (the
