@@ -15,11 +15,14 @@ import Testing
             let stopAt = ContinuousClock.now + .milliseconds(Int(duration * 1000))
             // Bounded in count as well as time: each closed connection leaves a TIME_WAIT port.
             let maxPerWorker = 2_500
+            let minimumPerWorker = StressScale.underSanitizer ? 3 : 25
             try await withThrowingTaskGroup(of: Void.self) { workers in
                 for worker in 0..<4 {
                     workers.addTask {
                         var round = 0
-                        while ContinuousClock.now < stopAt && round < maxPerWorker {
+                        // Churn for the time given, but at least a few rounds each however slow
+                        // the machine (a sanitizer run is 5-20x slower): counts, not speed, matter.
+                        while round < maxPerWorker && (ContinuousClock.now < stopAt || round < minimumPerWorker) {
                             let conn = try await Dialer().dial(address, on: group.reactors[worker % 2])
                             defer { conn.close() }
                             let size = 1 + (round * 97) % 4_000
