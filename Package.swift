@@ -7,29 +7,53 @@ let package = Package(
         .library(name: "EventLoop", targets: ["EventLoop"]),
         .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
         .executable(name: "EchoExample", targets: ["EchoExample"]),
+        .executable(name: "ProxyExample", targets: ["ProxyExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "CEventLoop"),
         .target(name: "EventLoop", dependencies: ["CEventLoop"]),
         .target(name: "EventLoopTesting", dependencies: ["EventLoop"]),
-        .executableTarget(
-            name: "EchoExample",
+        .target(
+            name: "ExampleSupport",
             dependencies: [
                 "EventLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "EchoExample",
+            dependencies: [
+                "EventLoop",
+                "ExampleSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "ProxyExample",
+            dependencies: [
+                "EventLoop",
+                "ExampleSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLoop
+import ExampleSupport
 import Glibc
 
 /// `EchoExample bench`: a load client on the library's own `Dialer`. Opens `-c` connections

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLoop
+import ExampleSupport
 import Logging
 
 /// `EchoExample serve`: the echo server. Raw mode sends bytes back as they came; line mode

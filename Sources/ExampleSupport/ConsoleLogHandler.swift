@@ -6,21 +6,25 @@ import Logging
 /// with a single write(2) so lines from several threads never interleave. Info and notice
 /// lines are the bare message (the start line reads `listening on …`); the other levels are
 /// prefixed with the level (`debug: …`, `warning: …`). Metadata follows as `key=value`.
-struct ConsoleLogHandler: LogHandler {
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
+public struct ConsoleLogHandler: LogHandler {
+    /// The lowest level written.
+    public var logLevel: Logger.Level
+    /// Metadata added to every line.
+    public var metadata: Logger.Metadata = [:]
 
     /// A handler that lets through `logLevel` and above.
-    init(logLevel: Logger.Level) {
+    public init(logLevel: Logger.Level) {
         self.logLevel = logLevel
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    /// One metadata value.
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    /// Writes one line to standard error.
+    public func log(event: LogEvent) {
         var line = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue): "
         line += event.message.description
         var merged = metadata
@@ -41,11 +45,11 @@ struct ConsoleLogHandler: LogHandler {
 }
 
 /// The `--log-level` values, as swift-log names them.
-enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+public enum LogLevelOption: String, ExpressibleByArgument, CaseIterable, Sendable {
     case trace, debug, info, notice, warning, error, critical
 
     /// The swift-log level.
-    var level: Logger.Level {
+    public var level: Logger.Level {
         switch self {
         case .trace: .trace
         case .debug: .debug
@@ -59,8 +63,8 @@ enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Logger {
-    /// The example's logger: ``ConsoleLogHandler`` at `level`.
-    static func console(label: String, level: Logger.Level) -> Logger {
+    /// An example program's logger: ``ConsoleLogHandler`` at `level`.
+    public static func console(label: String, level: Logger.Level) -> Logger {
         Logger(label: label) { _ in ConsoleLogHandler(logLevel: level) }
     }
 }

@@ -2,13 +2,13 @@ import Glibc
 
 /// Writes `text` to standard error, unbuffered, in one call (so lines from several threads
 /// do not interleave).
-func standardError(_ text: String) {
+public func standardError(_ text: String) {
     write(text, to: 2)
 }
 
 /// Writes `line` and a newline to standard output, unbuffered, in one call: the output is
 /// visible at once even when it goes to a pipe.
-func standardOutput(_ line: String) {
+public func standardOutput(_ line: String) {
     write(line + "\n", to: 1)
 }
 

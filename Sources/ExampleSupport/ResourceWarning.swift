@@ -4,19 +4,19 @@ import Logging
 import Synchronization
 
 /// Says, at most once a second, that connections wait because the process ran out of fds.
-final class ResourceWarning: Sendable {
+public final class ResourceWarning: Sendable {
     private let fdLimit: Int
     private let logger: Logger
     private let lastReport = Locked<timespec?>(nil)
 
     /// A warning that names the process's fd limit and goes to `logger`.
-    init(fdLimit: Int, logger: Logger) {
+    public init(fdLimit: Int, logger: Logger) {
         self.fdLimit = fdLimit
         self.logger = logger
     }
 
     /// Logs `error` (EMFILE and the like) unless a warning was logged less than a second ago.
-    func report(_ error: NetError) {
+    public func report(_ error: NetError) {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let due = lastReport.withLock { last -> Bool in
