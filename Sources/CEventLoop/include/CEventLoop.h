@@ -18,4 +18,11 @@ int cel_errno(void);
 int cel_set_thread_name(pthread_t thread, const char *name);
 void cel_set_errno(int value);
 
+/* splice(2) and pipe2(2), for zero-copy relays between sockets. */
+long cel_splice(int fd_in, int fd_out, size_t length, unsigned int flags);
+int cel_pipe2(int fds[2], int flags);
+int cel_pipe_set_size(int fd, int size);
+extern const unsigned int CEL_SPLICE_F_MOVE;
+extern const unsigned int CEL_SPLICE_F_NONBLOCK;
+
 #endif

@@ -39,6 +39,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Size class of the pooled chunk the next read gets (adapts to the traffic).
     var readSizeClass = 0
     var smallReads = 0
+    /// A copy reading from this connection (``copy(to:splice:)``, relays), if one runs.
+    var readPump: CopyPump?
+    /// A copy writing to this connection, if one runs.
+    var writePump: CopyPump?
 
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
@@ -361,19 +365,29 @@ public final class TCPConn: Conn, @unchecked Sendable {
     // MARK: events from the socket (reactor thread)
 
     func socketReady(readable: Bool, writable: Bool) {
-        if readable, let waiter = readWaiter {
-            readWaiter = nil
-            waiter.resume()
+        if readable {
+            if let pump = readPump {
+                pump.step()
+            } else if let waiter = readWaiter {
+                readWaiter = nil
+                waiter.resume()
+            }
         }
-        if writable, let waiter = writeWaiter {
-            writeWaiter = nil
-            waiter.resume()
+        if writable {
+            if let pump = writePump {
+                pump.step()
+            } else if let waiter = writeWaiter {
+                writeWaiter = nil
+                waiter.resume()
+            }
         }
     }
 
     func socketClosed(error: NetError?) {
         closeReason = error
         cancelDeadlineTimers()
+        readPump?.connectionClosed(self, error: error)
+        writePump?.connectionClosed(self, error: error)
         if let waiter = readWaiter {
             readWaiter = nil
             waiter.resume(throwing: closedError("read"))

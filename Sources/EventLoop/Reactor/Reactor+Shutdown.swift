@@ -54,6 +54,7 @@ extension Reactor {
             if let handler = slots[index].handler { handler.reactorStopped() }
         }
         failTimersAtShutdown()
+        pipePool.closeAll()
         // Tasks woken with errors get their turn here; bounded so a task that keeps
         // re-queueing itself cannot hold the thread forever.
         for _ in 0..<1000 {

@@ -67,6 +67,8 @@ public final class Reactor: @unchecked Sendable {
     let scratch: UnsafeMutableRawBufferPointer
     /// This reactor's buffer memory: reads go into its chunks, and an idle connection holds none.
     public let bufferPool: BufferPool
+    /// Pipes for splice relays (reactor thread only).
+    let pipePool = PipePool()
 
     struct Slot {
         var generation: UInt32 = 0
@@ -179,6 +181,9 @@ public final class Reactor: @unchecked Sendable {
 
     /// Counts a socket descriptor as owned by this reactor (balanced by ``socketClosed()``).
     func socketOpened() { socketsOpen.add(1, ordering: .relaxed) }
+
+    /// Uncounts an owned descriptor that is closed (or pooled) elsewhere.
+    func socketClosed() { socketsOpen.subtract(1, ordering: .relaxed) }
 
     /// Closes an owned socket descriptor and uncounts it.
     func closeSocket(_ fd: Int32) {

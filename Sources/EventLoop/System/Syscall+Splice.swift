@@ -1,0 +1,29 @@
+import CEventLoop
+import Glibc
+
+extension Syscall {
+    /// A non-blocking, close-on-exec pipe: (read end, write end). Throws ``NetError`` (`pipe`).
+    static func pipe() throws(NetError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        _ = try retrying("pipe") { fds.withUnsafeMutableBufferPointer { cel_pipe2($0.baseAddress, O_NONBLOCK | O_CLOEXEC) } }
+        return (fds[0], fds[1])
+    }
+
+    /// Asks for a pipe buffer of `bytes` (rounded by the kernel); returns the size granted, or
+    /// nil when the kernel refused (the pipe keeps its default size).
+    static func setPipeSize(_ fd: Int32, bytes: Int32) -> Int? {
+        let granted = cel_pipe_set_size(fd, bytes)
+        return granted > 0 ? Int(granted) : nil
+    }
+
+    /// Moves up to `count` bytes from `source` to `destination` inside the kernel (one of them
+    /// a pipe), non-blocking: `.processed(n)` (0 at end of stream) or `.wouldBlock`. Errors name
+    /// `operation` and `address` (the socket's peer).
+    @inline(__always)
+    static func splice(from source: Int32, to destination: Int32, count: Int, operation: String,
+                       address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+        try nonBlocking(operation, address?.description) {
+            cel_splice(source, destination, count, CEL_SPLICE_F_MOVE | CEL_SPLICE_F_NONBLOCK)
+        }
+    }
+}
