@@ -1,4 +1,5 @@
 import EventLoop
+import ExampleSupport
 import Logging
 
 /// The echo service on both levels of the library, with what the command adds around it:

@@ -23,20 +23,7 @@ final class ShutdownCoordinator: Sendable {
     /// Stops accepting on every listener, waits (at most `timeout`) for the open connections to
     /// end, then closes those still open and waits for them to be accounted for.
     func drain(_ listeners: [Listener], registry: ConnectionRegistry, timeout: Duration, totals: Totals, logger: Logger) async {
-        for listener in listeners { listener.close() }
-        for listener in listeners { await listener.waitUntilClosed() }
-        let open = registry.count
-        logger.info("stopped accepting; draining \(open) connection(s) for up to \(timeout.inSeconds) s")
-        if await registry.waitUntilEmpty(timeout: timeout) {
-            if open > 0 { logger.info("every connection finished") }
-            return
-        }
-        let closed = registry.closeAll()
-        totals.forciblyClosed(closed)
-        logger.notice("drain time over: closed \(closed) connection(s)")
-        // The closes finish on the reactors; each connection then adds its totals.
-        if await !registry.waitUntilEmpty(timeout: .seconds(2)) {
-            logger.warning("\(registry.count) connection(s) still closing")
-        }
+        let closed = await registry.drain(listeners, timeout: timeout, logger: logger)
+        if closed > 0 { totals.forciblyClosed(closed) }
     }
 }

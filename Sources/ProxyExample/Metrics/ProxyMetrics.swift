@@ -8,6 +8,8 @@ final class ProxyMetrics: Sendable {
     func upstreamConnectFailed(_ upstream: String) {}
     func upstreamConnected(_ upstream: String, seconds: Double) {}
     func upstreamState(_ upstream: String, up: Bool) {}
+    func upstreamPairOpened(_ upstream: String) {}
+    func upstreamPairClosed(_ upstream: String) {}
     /// The Prometheus text exposition of every metric.
     func render() -> String { "" }
 }

@@ -1,13 +1,14 @@
 import EventLoop
+import Logging
 import Synchronization
 
-/// The server's open connections, each with a way to close it: what `--max-conns` counts and
+/// A server's open connections, each with a way to close it: what `--max-conns` counts and
 /// what a graceful shutdown waits for (and closes when the drain time is over).
 ///
 /// One lock per connection opened and closed; nothing per message. Thread-safe.
-final class ConnectionRegistry: Sendable {
+public final class ConnectionRegistry: Sendable {
     /// Connections admitted at most at once; nil for no limit.
-    let limit: Int?
+    public let limit: Int?
     private let state = Locked<State>(State())
 
     private struct State {
@@ -17,13 +18,13 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// A registry admitting at most `limit` connections at once (nil: any number).
-    init(limit: Int?) {
+    public init(limit: Int?) {
         self.limit = limit
     }
 
     /// Admits a connection and returns its id, or nil when `limit` connections are open.
     /// `close` must close the connection from any thread.
-    func admit(close: @escaping @Sendable () -> Void) -> UInt64? {
+    public func admit(close: @escaping @Sendable () -> Void) -> UInt64? {
         state.withLock { state -> UInt64? in
             if let limit, state.open.count >= limit { return nil }
             state.nextID &+= 1
@@ -33,7 +34,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// The connection `id` has ended.
-    func remove(_ id: UInt64) {
+    public func remove(_ id: UInt64) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.open[id] = nil
             guard state.open.isEmpty else { return [] }
@@ -44,18 +45,18 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Connections open now.
-    var count: Int { state.withLock { $0.open.count } }
+    public var count: Int { state.withLock { $0.open.count } }
 
     /// Closes every open connection (each removes itself once it has ended); returns how many.
     @discardableResult
-    func closeAll() -> Int {
+    public func closeAll() -> Int {
         let closers = state.withLock { Array($0.open.values) }
         for close in closers { close() }
         return closers.count
     }
 
     /// Waits until no connection is open, at most `timeout`; true when none is.
-    func waitUntilEmpty(timeout: Duration) async -> Bool {
+    public func waitUntilEmpty(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.waitUntilEmpty()
@@ -90,5 +91,28 @@ final class ConnectionRegistry: Sendable {
             let waiter = state.withLock { $0.emptyWaiters.removeValue(forKey: id) }
             waiter?.resume()
         }
+    }
+}
+
+extension ConnectionRegistry {
+    /// A graceful drain: stops accepting on every listener at once, waits (at most `timeout`)
+    /// for the registered connections to end, then closes those still open and waits briefly
+    /// for them to be accounted for. Returns how many had to be closed.
+    public func drain(_ listeners: [Listener], timeout: Duration, logger: Logger) async -> Int {
+        for listener in listeners { listener.close() }
+        for listener in listeners { await listener.waitUntilClosed() }
+        let open = count
+        logger.info("stopped accepting; draining \(open) connection(s) for up to \(timeout.inSeconds) s")
+        if await waitUntilEmpty(timeout: timeout) {
+            if open > 0 { logger.info("every connection finished") }
+            return 0
+        }
+        let closed = closeAll()
+        logger.notice("drain time over: closed \(closed) connection(s)")
+        // The closes finish on the reactors; each connection then removes itself.
+        if await !waitUntilEmpty(timeout: .seconds(2)) {
+            logger.warning("\(count) connection(s) still closing")
+        }
+        return closed
     }
 }
