@@ -1,12 +1,11 @@
-import TestSupport
 import EventLoop
 import EventLoopTesting
 import Foundation
 
-/// Client-side helpers for the end-to-end tests.
+/// Client-side helpers for the end-to-end tests of the examples.
 extension TCPConn {
     /// Writes `text` and reads exactly `expecting` bytes of answer (the echo itself by default).
-    func exchange(_ text: String, expecting answer: String? = nil) async throws -> String {
+    public func exchange(_ text: String, expecting answer: String? = nil) async throws -> String {
         try await write(Array(text.utf8))
         let count = (answer ?? text).utf8.count
         var reply = ByteBuffer()
@@ -16,7 +15,7 @@ extension TCPConn {
 
     /// Reads until the server ends the stream (or resets it): what arrived until then, and
     /// whether it was a reset rather than an orderly end.
-    func readUntilClosed(limit: Int = 1 << 20) async throws -> (text: String, reset: Bool) {
+    public func readUntilClosed(limit: Int = 1 << 20) async throws -> (text: String, reset: Bool) {
         var buffer = ByteBuffer(capacity: 4096)
         do {
             while buffer.readableBytes <= limit {
@@ -31,7 +30,7 @@ extension TCPConn {
 }
 
 /// Seconds since `start` on the monotonic clock.
-func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+public func secondsSince(_ start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
@@ -39,7 +38,7 @@ func secondsSince(_ start: ContinuousClock.Instant) -> Double {
 /// Runs `body` with a loopback port where nothing listens and nothing can start listening
 /// meanwhile: a socket is bound to it (without listening) until `body` returns, so a connect
 /// is refused and no server of a parallel test gets the port.
-func withRefusingPort<T>(_ body: (UInt16) async throws -> T) async throws -> T {
+public func withRefusingPort<T>(_ body: (UInt16) async throws -> T) async throws -> T {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw ExampleFailure("socket: errno \(errno)") }
     defer { close(fd) }
@@ -59,7 +58,7 @@ func withRefusingPort<T>(_ body: (UInt16) async throws -> T) async throws -> T {
 /// `size` bytes of a pattern that depends on `seed`, built with a few memory copies: test
 /// code is compiled without optimisation, and a byte-by-byte loop over megabytes would hold a
 /// thread of the shared pool long enough to delay the other tests' timers.
-func patternBuffer(size: Int, seed: Int = 0) -> ByteBuffer {
+public func patternBuffer(size: Int, seed: Int = 0) -> ByteBuffer {
     var buffer = ByteBuffer(capacity: size)
     _ = buffer.withUnsafeMutableWritableBytes { space in
         guard let base = space.baseAddress, size > 0 else { return 0 }
@@ -77,7 +76,7 @@ func patternBuffer(size: Int, seed: Int = 0) -> ByteBuffer {
 }
 
 /// True when both buffers hold the same readable bytes (one memcmp).
-func sameBytes(_ left: ByteBuffer, _ right: ByteBuffer) -> Bool {
+public func sameBytes(_ left: ByteBuffer, _ right: ByteBuffer) -> Bool {
     left.withUnsafeReadableBytes { a in
         right.withUnsafeReadableBytes { b in
             a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
