@@ -125,4 +125,22 @@ import Testing
         #expect(HTTPRequestHead(Array("".utf8)[...]) == nil)
         #expect(HTTPRequestHead([0xFF, 0xFE, 0x0A, 0x0A][...]) == nil)
     }
+
+    @Test func randomHeadsNeverTrap() {
+        var state: UInt64 = 0xDEAD_BEEF
+        let metrics = ProxyMetrics()
+        let alphabet = Array("GET /metrics HTTP/1.1\r\n:\t \u{0}".utf8) + [0xFF, 0x7F]
+        for _ in 0..<3000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let count = Int(state >> 56)
+            var bytes: [UInt8] = []
+            for _ in 0..<count {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bytes.append(alphabet[Int(state >> 33) % alphabet.count])
+            }
+            var scanner = HTTPHeadScanner()
+            let end = scanner.endOfHead(in: bytes) ?? bytes.count
+            _ = MetricsResponse(for: HTTPRequestHead(bytes[..<end]), metrics: metrics)
+        }
+    }
 }
