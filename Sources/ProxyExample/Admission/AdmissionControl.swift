@@ -1,40 +1,95 @@
 import EventLoop
+import Synchronization
 
-/// Why a client was refused; the raw value is the metrics label.
-enum RefusalReason: String, CaseIterable, Sendable, Error {
-    case denied
-    case maxConns = "max_conns"
-    case maxConnsPerIP = "max_conns_per_ip"
-    case rate
-    case noUpstream = "no_upstream"
-    case draining
-}
-
-/// The limits applied to a new client before any upstream is dialled.
-struct AdmissionLimits: Sendable {
-    var maxConns: Int?
-    var maxConnsPerIP: Int?
-    /// New connections per second per client address (token bucket, burst of the same size).
-    var ratePerIP: Double?
-    var allow: [CIDR] = []
-    var deny: [CIDR] = []
-}
-
-/// Decides whether a new client may connect, and counts the admitted ones. (Stub.)
+/// Decides whether a new client may connect, and counts the admitted ones.
+///
+/// Checks, in order: the allow/deny lists (``AccessList``), the global `maxConns`, the per-IP
+/// `maxConnsPerIP`, the per-IP rate (``TokenBucket``). A refused client changes no count and
+/// takes no token. Per-address state lives in a bounded ``ClientTable`` (65,536 addresses by
+/// default) and only when a per-IP limit is set. IPv4-mapped IPv6 clients count as their IPv4
+/// address; Unix-domain clients are subject only to the lists and the global limit.
+///
+/// Thread-safe: ``admit(_:)`` and ``release(_:)`` may be called from any thread (every reactor
+/// of the proxy); they take one short lock (`Locked`) and are amortised O(1) plus the size of
+/// the access lists. Time comes from the monotonic clock, or from the injected `clock`.
 final class AdmissionControl: Sendable {
-    /// A proof of admission; give it back with ``release(_:)`` when the client is gone.
-    struct Ticket: Sendable {
+    /// A proof of admission; give it back with ``release(_:)`` when the client is gone. Releasing
+    /// a ticket a second time does nothing.
+    final class Ticket: Sendable {
+        /// The client's address as the listener reported it.
         let address: SocketAddress?
+        /// The address the per-IP table counts it under (nil: not counted per IP).
+        let client: ClientAddress?
+        fileprivate let released = Atomic<Bool>(false)
+
+        init(address: SocketAddress?, client: ClientAddress?) {
+            self.address = address
+            self.client = client
+        }
     }
 
-    init(limits: AdmissionLimits) {}
+    private struct State {
+        var active = 0
+        var table: ClientTable
+    }
 
-    /// Admits the client at `address` or says why not. Thread-safe.
-    func admit(_ address: SocketAddress?) -> Result<Ticket, RefusalReason> { .success(Ticket(address: address)) }
+    private let limits: AdmissionLimits
+    private let access: AccessList
+    private let tracksClients: Bool
+    private let clock: @Sendable () -> UInt64
+    private let state: Locked<State>
 
-    /// The client of `ticket` is gone. Thread-safe.
-    func release(_ ticket: Ticket) {}
+    /// Admission under `limits`.
+    ///
+    /// - Parameters:
+    ///   - maxTrackedClients: most addresses the per-IP table holds (see ``ClientTable``).
+    ///   - clock: monotonic nanoseconds; defaults to the library's monotonic clock.
+    init(limits: AdmissionLimits, maxTrackedClients: Int = 65_536,
+         clock: @escaping @Sendable () -> UInt64 = { Deadline.now.nanoseconds }) {
+        self.limits = limits
+        access = AccessList(allow: limits.allow, deny: limits.deny)
+        tracksClients = limits.maxConnsPerIP != nil || limits.ratePerIP != nil
+        self.clock = clock
+        state = Locked(State(table: ClientTable(maxOpen: limits.maxConnsPerIP, rate: limits.ratePerIP,
+                                                capacity: maxTrackedClients)))
+    }
+
+    /// Admits the client at `address` (nil: unknown peer) or says why not. Thread-safe.
+    func admit(_ address: SocketAddress?) -> Result<Ticket, RefusalReason> {
+        let client = address.flatMap(ClientAddress.init)
+        if !access.isEmpty && !access.permits(client) { return .failure(.denied) }
+        let counted = tracksClients ? client : nil
+        let now = counted == nil ? 0 : clock()
+        let outcome = state.withLock { state -> RefusalReason? in
+            if let maxConns = limits.maxConns, state.active >= maxConns { return .maxConns }
+            if let counted {
+                switch state.table.admit(counted, now: now) {
+                case .admitted: break
+                case .tooManyConnections: return .maxConnsPerIP
+                case .rateExceeded: return .rate
+                case .full: return .clientTableFull
+                }
+            }
+            state.active += 1
+            return nil
+        }
+        if let outcome { return .failure(outcome) }
+        return .success(Ticket(address: address, client: counted))
+    }
+
+    /// The client of `ticket` is gone. Thread-safe; a second release of the same ticket is ignored.
+    func release(_ ticket: Ticket) {
+        guard !ticket.released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let now = ticket.client == nil ? 0 : clock()
+        state.withLock { state in
+            state.active -= 1
+            if let client = ticket.client { state.table.release(client, now: now) }
+        }
+    }
 
     /// Clients admitted and not yet released.
-    var activeCount: Int { 0 }
+    var activeCount: Int { state.withLock { $0.active } }
+
+    /// Addresses the per-IP table holds now (for tests and diagnostics).
+    var trackedClientCount: Int { state.withLock { $0.table.entries.count } }
 }

@@ -1,15 +1,130 @@
-/// The proxy's metrics (swift-metrics, rendered in Prometheus text format). Thread-safe. (Stub.)
+import EventLoop
+import Metrics
+import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
+
+/// The proxy's metrics: swift-metrics objects made through a `PrometheusMetricsFactory` over a
+/// registry of this instance's own (no process-global bootstrap, so several instances can
+/// live side by side), rendered in the Prometheus text format.
+///
+/// Thread-safe: every method may be called from any reactor thread. Hot-path calls (bytes,
+/// connection open/close, refusals) update cached metric objects: no label strings are built.
+/// Per-upstream objects are made up front for the `upstreams` given to ``init(upstreams:)``;
+/// an upstream first seen later gets its objects once, under a lock.
 final class ProxyMetrics: Sendable {
-    init() {}
-    func connectionOpened() {}
-    func connectionClosed(seconds: Double) {}
-    func refused(_ reason: RefusalReason) {}
-    func bytes(clientToUpstream: UInt64, upstreamToClient: UInt64, upstream: String) {}
-    func upstreamConnectFailed(_ upstream: String) {}
-    func upstreamConnected(_ upstream: String, seconds: Double) {}
-    func upstreamState(_ upstream: String, up: Bool) {}
-    func upstreamPairOpened(_ upstream: String) {}
-    func upstreamPairClosed(_ upstream: String) {}
-    /// The Prometheus text exposition of every metric.
-    func render() -> String { "" }
+    /// The registry ``render()`` reads.
+    let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let connectionsActive: Meter
+    private let connectionsTotal: Counter
+    private let connectionDuration: Timer
+    private let refusedCounters: [RefusalReason: Counter]
+    private let known: [String: UpstreamMetrics]
+    private let others = Locked<[String: UpstreamMetrics]>([:])
+
+    /// Bucket bounds of `proxy_upstream_connect_seconds`.
+    static let connectBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+    /// Bucket bounds of `proxy_connection_duration_seconds`.
+    static let durationBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(100), .seconds(1), .seconds(10), .seconds(60),
+        .seconds(300), .seconds(900), .seconds(3600), .seconds(14400), .seconds(86400),
+    ]
+
+    /// Metrics with every series of `upstreams` (`HOST:PORT` as given) registered up front.
+    init(upstreams: [String] = []) {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            MetricName.connectSeconds: ProxyMetrics.connectBuckets,
+            MetricName.connectionDuration: ProxyMetrics.durationBuckets,
+        ]
+        self.factory = factory
+        connectionsActive = Meter(label: MetricName.connectionsActive, factory: factory)
+        connectionsActive.set(0.0)
+        connectionsTotal = Counter(label: MetricName.connectionsTotal, factory: factory)
+        connectionDuration = Timer(label: MetricName.connectionDuration, factory: factory)
+        var refused: [RefusalReason: Counter] = [:]
+        for reason in RefusalReason.allCases {
+            refused[reason] = Counter(label: MetricName.refused, dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        refusedCounters = refused
+        var known: [String: UpstreamMetrics] = [:]
+        for upstream in upstreams where known[upstream] == nil {
+            known[upstream] = UpstreamMetrics(upstream: upstream, factory: factory)
+        }
+        self.known = known
+    }
+
+    /// The cached metric objects of `upstream`; callers on a hot path may keep the result.
+    /// O(1) for upstreams given at init, otherwise one locked lookup.
+    func upstreamMetrics(_ upstream: String) -> UpstreamMetrics {
+        if let metrics = known[upstream] { return metrics }
+        return others.withLock { others in
+            if let metrics = others[upstream] { return metrics }
+            let metrics = UpstreamMetrics(upstream: upstream, factory: factory)
+            others[upstream] = metrics
+            return metrics
+        }
+    }
+
+    /// A client was admitted.
+    func connectionOpened() {
+        connectionsTotal.increment()
+        connectionsActive.increment()
+    }
+
+    /// An admitted client is gone after `seconds`.
+    func connectionClosed(seconds: Double) {
+        connectionsActive.decrement()
+        connectionDuration.recordSeconds(max(0, seconds))
+    }
+
+    /// A client was refused for `reason`.
+    func refused(_ reason: RefusalReason) {
+        refusedCounters[reason]?.increment()
+    }
+
+    /// Bytes moved through a pair to and from `upstream` since the last call.
+    func bytes(clientToUpstream: UInt64, upstreamToClient: UInt64, upstream: String) {
+        let metrics = upstreamMetrics(upstream)
+        if clientToUpstream > 0 { metrics.bytesClientToUpstream.increment(by: Int64(clamping: clientToUpstream)) }
+        if upstreamToClient > 0 { metrics.bytesUpstreamToClient.increment(by: Int64(clamping: upstreamToClient)) }
+    }
+
+    /// A connect to `upstream` failed (refused, timed out, …).
+    func upstreamConnectFailed(_ upstream: String) {
+        upstreamMetrics(upstream).connectFailures.increment()
+    }
+
+    /// A connect to `upstream` succeeded after `seconds`.
+    func upstreamConnected(_ upstream: String, seconds: Double) {
+        upstreamMetrics(upstream).connectSeconds.recordSeconds(max(0, seconds))
+    }
+
+    /// `upstream` is now considered up (1) or down (0).
+    func upstreamState(_ upstream: String, up: Bool) {
+        upstreamMetrics(upstream).up.set(up ? 1.0 : 0.0)
+    }
+
+    /// A pair to `upstream` opened.
+    func upstreamPairOpened(_ upstream: String) {
+        upstreamMetrics(upstream).active.increment()
+    }
+
+    /// A pair to `upstream` closed.
+    func upstreamPairClosed(_ upstream: String) {
+        upstreamMetrics(upstream).active.decrement()
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).
+    func render() -> String {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(8 * 1024)
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
 }

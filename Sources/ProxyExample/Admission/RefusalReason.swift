@@ -1,0 +1,18 @@
+/// Why a client was refused; the raw value is the metrics label.
+enum RefusalReason: String, CaseIterable, Sendable, Error {
+    /// The deny list matched, or a non-empty allow list did not.
+    case denied
+    /// `--max-conns` clients are connected.
+    case maxConns = "max_conns"
+    /// `--max-conns-per-ip` clients are connected from this address.
+    case maxConnsPerIP = "max_conns_per_ip"
+    /// This address opened connections faster than `--rate-per-ip`.
+    case rate
+    /// The per-address table is full of live addresses, so this new address cannot be tracked
+    /// (see ``ClientTable``).
+    case clientTableFull = "client_table_full"
+    /// No upstream could be reached.
+    case noUpstream = "no_upstream"
+    /// The proxy is shutting down.
+    case draining
+}

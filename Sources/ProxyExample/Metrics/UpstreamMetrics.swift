@@ -1,0 +1,42 @@
+import Metrics
+
+/// The metric objects of one upstream, made once and kept so that the hot path only updates
+/// them (no label building, no registry lookup). Thread-safe: swift-metrics handlers are.
+final class UpstreamMetrics: Sendable {
+    /// The upstream as labelled (`HOST:PORT`).
+    let upstream: String
+    let bytesClientToUpstream: Counter
+    let bytesUpstreamToClient: Counter
+    let connectFailures: Counter
+    let connectSeconds: Timer
+    let up: Meter
+    let active: Meter
+
+    /// Registers the upstream's series with `factory`; the upstream starts as up (passive
+    /// health: it is up until a connect fails).
+    init(upstream: String, factory: any MetricsFactory) {
+        self.upstream = upstream
+        let label = [("upstream", upstream)]
+        bytesClientToUpstream = Counter(label: MetricName.bytes, dimensions: [("direction", "client_to_upstream")] + label, factory: factory)
+        bytesUpstreamToClient = Counter(label: MetricName.bytes, dimensions: [("direction", "upstream_to_client")] + label, factory: factory)
+        connectFailures = Counter(label: MetricName.connectFailures, dimensions: label, factory: factory)
+        connectSeconds = Timer(label: MetricName.connectSeconds, dimensions: label, factory: factory)
+        up = Meter(label: MetricName.upstreamUp, dimensions: label, factory: factory)
+        active = Meter(label: MetricName.upstreamActive, dimensions: label, factory: factory)
+        up.set(1.0)
+        active.set(0.0)
+    }
+}
+
+/// The metric names the proxy exports.
+enum MetricName {
+    static let connectionsActive = "proxy_connections_active"
+    static let connectionsTotal = "proxy_connections_total"
+    static let refused = "proxy_refused_total"
+    static let bytes = "proxy_bytes_total"
+    static let connectFailures = "proxy_upstream_connect_failures_total"
+    static let connectSeconds = "proxy_upstream_connect_seconds"
+    static let connectionDuration = "proxy_connection_duration_seconds"
+    static let upstreamUp = "proxy_upstream_up"
+    static let upstreamActive = "proxy_upstream_active"
+}
