@@ -1,0 +1,144 @@
+import EventLoop
+import EventLoopTesting
+import Glibc
+import Testing
+import TestSupport
+
+/// Every limit is applied before an upstream is dialled: the refused client is closed at
+/// once, counted by reason, and the upstream never sees it.
+@Suite struct LimitsTests {
+    /// Dials the proxy and says whether it was refused (closed without a byte) or served (the
+    /// echo upstream answered).
+    static func isRefused(port: UInt16, group: ReactorGroup) async throws -> Bool {
+        let client = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+        defer { client.close() }
+        do {
+            try await client.write(Array("ping".utf8))
+            try await client.closeWrite()
+        } catch {
+            return true
+        }
+        // Served: the echo upstream answers and ends the stream after ours.
+        let (text, _) = try await client.readUntilClosed()
+        return text.isEmpty
+    }
+
+    @Test func maxConns() async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--max-conns", "2"])
+            let first = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            let second = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            defer { first.close(); second.close() }
+            #expect(try await first.exchange("one") == "one")
+            #expect(try await second.exchange("two") == "two")
+            #expect(try await Self.isRefused(port: port, group: group))
+            first.close()
+            // The slot comes back once the first pair has ended.
+            try await waitUntil(within: 10) { try await !Self.isRefused(port: port, group: group) }
+            #expect(try await proxy.stop() == 0)
+            #expect((try proxy.totals()["refused_max_conns"] ?? 0) >= 1)
+        }
+    }
+
+    @Test func maxConnsPerIP() async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--max-conns-per-ip", "1"])
+            let first = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            defer { first.close() }
+            #expect(try await first.exchange("one") == "one")
+            #expect(try await Self.isRefused(port: port, group: group))
+            #expect(try await proxy.stop() == 0)
+            #expect(try proxy.totals()["refused_max_conns_per_ip"] == 1)
+        }
+    }
+
+    @Test func ratePerIP() async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--rate-per-ip", "2"])
+            var refused = 0
+            for _ in 0..<10 where try await Self.isRefused(port: port, group: group) { refused += 1 }
+            // A burst of 2 is allowed, then about 2 per second: most of 10 quick ones are refused.
+            #expect(refused >= 5, "\(refused) of 10 refused")
+            #expect(try await proxy.stop() == 0)
+            #expect(try proxy.totals()["refused_rate"] == refused)
+        }
+    }
+
+    @Test(arguments: [
+        (["--deny", "127.0.0.0/8"], true),
+        (["--allow", "10.0.0.0/8"], true),
+        (["--allow", "127.0.0.1/32"], false),
+        (["--allow", "127.0.0.0/8", "--deny", "127.0.0.1"], true),
+    ])
+    func allowAndDeny(arguments: [String], refused: Bool) async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], arguments)
+            #expect(try await Self.isRefused(port: port, group: group) == refused)
+            #expect(try await proxy.stop() == 0)
+            #expect(try proxy.totals()["refused_denied"] == (refused ? 1 : nil))
+        }
+    }
+
+    /// A pair idle in both directions is closed after `--idle-timeout`; one that talks is not.
+    @Test func idleTimeout() async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--idle-timeout", "0.5"])
+            let idle = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            let busy = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            defer { idle.close(); busy.close() }
+            #expect(try await idle.exchange("x") == "x")
+            let start = ContinuousClock.now
+            async let idleEnded = idle.readUntilClosed()
+            for round in 0..<8 {
+                #expect(try await busy.exchange("\(round)") == "\(round)")
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            _ = try await idleEnded
+            #expect(secondsSince(start) < 1.5)
+            #expect(try await busy.exchange("still here") == "still here")
+            #expect(try await proxy.stop() == 0)
+        }
+    }
+
+    /// Many clients at once and the fd count back to where it was once they are gone.
+    @Test func twoThousandPairsAndNoDescriptorLeft() async throws {
+        let pairs = ProxyScale.underSanitizer ? 500 : 2_000
+        try await withReactorGroup(reactors: 2, timeout: 120) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port])
+            let baseline = try proxy.openDescriptorCount()
+            let clients = try await withThrowingTaskGroup(of: TCPConn.self) { dialing in
+                for _ in 0..<pairs {
+                    dialing.addTask { try await Dialer().dial(.loopbackIPv4(port: port), group: group) }
+                }
+                return try await dialing.reduce(into: [TCPConn]()) { $0.append($1) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { talking in
+                for (index, client) in clients.enumerated() {
+                    talking.addTask {
+                        let text = "pair \(index)"
+                        let echoed = try await client.exchange(text)
+                        if echoed != text { throw ExampleFailure("pair \(index) got \(echoed)") }
+                    }
+                }
+                try await talking.waitForAll()
+            }
+            #expect(try proxy.openDescriptorCount() >= baseline + 2 * pairs)
+            clients.forEach { $0.close() }
+            try await waitUntil(within: 20) { try proxy.openDescriptorCount() <= baseline }
+            #expect(try await proxy.stop() == 0)
+            #expect(try proxy.totals()["paired"] == pairs)
+        }
+    }
+}
