@@ -1,4 +1,5 @@
 import EventLoop
+import Glibc
 import ExampleSupport
 import Logging
 
@@ -91,7 +92,12 @@ struct PairForwarder: Sendable {
                 upstreams.connected(pick)
                 return (upstream, pick)
             } catch {
-                if Task.isCancelled { upstreams.released(pick); return nil }
+                if Task.isCancelled || Self.isLocalShortage(error) {
+                    // Not the upstream's fault (out of descriptors or memory here): keep it up.
+                    upstreams.released(pick)
+                    if !Task.isCancelled { logger.warning("cannot dial \(pick.label): \(error)") }
+                    return nil
+                }
                 metrics.upstreamConnectFailed(pick.label)
                 totals.connectFailed()
                 upstreams.failed(pick, error: error)
@@ -99,6 +105,14 @@ struct PairForwarder: Sendable {
             }
         }
         return nil
+    }
+
+    /// True for errors that say this process ran short (EMFILE, ENFILE, ENOBUFS, ENOMEM), not
+    /// that the upstream failed.
+    static func isLocalShortage(_ error: any Error) -> Bool {
+        guard let error = error as? NetError else { return false }
+        let all = [error] + error.underlying
+        return all.contains { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains($0.errno ?? 0) }
     }
 
     private func refuse(_ client: TCPConn, peer: String, reason: RefusalReason) {
