@@ -3,7 +3,8 @@ import Glibc
 import Logging
 import Synchronization
 
-/// Says, at most once a second, that connections wait because the process ran out of fds.
+/// Says, at most once a second, that the process ran out of fds (accepting pauses and retries;
+/// a dial that fails this way is given up).
 public final class ResourceWarning: Sendable {
     private let fdLimit: Int
     private let logger: Logger
@@ -25,6 +26,6 @@ public final class ResourceWarning: Sendable {
             return true
         }
         guard due else { return }
-        logger.warning("\(error); accepting paused at the fd limit (\(fdLimit)), retrying")
+        logger.warning("\(error): at the fd limit (\(fdLimit)); accepting pauses and retries")
     }
 }

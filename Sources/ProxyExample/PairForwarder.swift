@@ -15,6 +15,8 @@ struct PairForwarder: Sendable {
     let metrics: ProxyMetrics
     let totals: ProxyTotals
     let logger: Logger
+    /// Says (at most once a second) that the process ran out of descriptors.
+    let resourceWarning: ResourceWarning
 
     /// Connect attempts per client: `--retries`, or one per upstream.
     private var attempts: Int { settings.retries ?? upstreams.labels.count }
@@ -95,7 +97,7 @@ struct PairForwarder: Sendable {
                 if Task.isCancelled || Self.isLocalShortage(error) {
                     // Not the upstream's fault (out of descriptors or memory here): keep it up.
                     upstreams.released(pick)
-                    if !Task.isCancelled { logger.warning("cannot dial \(pick.label): \(error)") }
+                    if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
                     return nil
                 }
                 metrics.upstreamConnectFailed(pick.label)

@@ -16,12 +16,13 @@ enum ProxyServer {
         let signals = StopSignals()
         let signalSources = signals.install()
         defer { signalSources.forEach { $0.cancel() } }
+        let resourceWarning = ResourceWarning(fdLimit: fdLimit, logger: logger)
         var listeners: [Listener] = []
         var metricsServer: MetricsServer?
         do {
             for text in settings.listen {
                 let listener = try await Listener.listen(text, group: group)
-                listener.onResourceExhausted(ResourceWarning(fdLimit: fdLimit, logger: logger).report)
+                listener.onResourceExhausted(resourceWarning.report)
                 listeners.append(listener)
             }
             if let text = settings.metricsListen {
@@ -38,7 +39,7 @@ enum ProxyServer {
             upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
             admission: AdmissionControl(limits: settings.limits),
             registry: ConnectionRegistry(limit: nil),
-            metrics: metrics, totals: totals, logger: logger
+            metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
         )
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsServer.map { ", metrics on http://\($0.address)/metrics" } ?? ""
