@@ -35,6 +35,22 @@ import Testing
         #expect(try SocketAddress(address.description) == address)
     }
 
+    /// Found by `Scripts/fuzz.sh` (`/\0\0\u{A2}` parsed as a Unix path): a NUL byte anywhere is
+    /// an error, not the end of the text, in every form of address.
+    @Test(arguments: [
+        "/\0\0\u{A2}", "unix:/tmp/a\0b", "127.0.0.1\0junk:80", "127.0.0.1:80\0", "[::1\0]:80",
+        "[fe80::1%lo\0x]:80", "\0:80",
+    ])
+    func nulByteRejected(_ text: String) {
+        #expect {
+            _ = try SocketAddress(text)
+        } throws: { error in
+            guard let error = error as? NetError, case .invalidAddress(let quoted) = error.code else { return false }
+            return quoted == text
+        }
+        #expect(throws: NetError.self) { _ = try SocketAddress.unix(path: "/tmp/a\0b") }
+    }
+
     @Test func unixPathTooLong() {
         #expect(throws: NetError.self) { _ = try SocketAddress("unix:/" + String(repeating: "a", count: 200)) }
     }

@@ -4,10 +4,12 @@ extension SocketAddress {
     /// Parses a numeric address: `127.0.0.1:9000`, `:9000` (all IPv4 interfaces),
     /// `[::1]:9000`, `[fe80::1%eth0]:9000`, `unix:/path/to/socket` or a bare `/path`.
     ///
-    /// Never resolves names; a host name is an error here (use ``resolve(_:)``).
+    /// Never resolves names; a host name is an error here (use ``resolve(_:)``). Text with a
+    /// NUL byte is rejected (the C calls behind the parser would read only up to it).
     /// Throws ``NetError`` with code `.invalidAddress` quoting the text. O(length).
     public init(_ text: String) throws(NetError) {
         let invalid = NetError(.invalidAddress(text), operation: "parse")
+        guard !text.utf8.contains(0) else { throw invalid }
         if text.hasPrefix("unix:") {
             self = try SocketAddress.unix(path: String(text.dropFirst(5)))
             return

@@ -31,9 +31,11 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         SocketAddress(storage: .v6(high: 0, low: UInt64(1).bigEndian, port: port, scopeID: 0))
     }
 
-    /// A Unix-domain stream or datagram socket path. Throws when the path does not fit `sun_path`.
+    /// A Unix-domain stream or datagram socket path. Throws when the path is empty, holds a NUL
+    /// byte (the kernel would cut it there) or does not fit `sun_path`.
     public static func unix(path: String) throws(NetError) -> SocketAddress {
-        guard !path.isEmpty, path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+        guard !path.isEmpty, !path.utf8.contains(0),
+              path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
             throw NetError(.invalidAddress("unix:" + path), operation: "parse")
         }
         return SocketAddress(storage: .unix(path: path))

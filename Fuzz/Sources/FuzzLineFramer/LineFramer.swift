@@ -1,0 +1,1 @@
+../../../Sources/EchoExample/LineFramer.swift
