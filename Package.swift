@@ -54,6 +54,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,19 +28,31 @@ public enum LeakCheck {
         }
     }
 
-    /// Checks sockets and buffers, shuts `group` down, then checks that its reactor threads are
-    /// gone. Throws ``LeakError`` on any leak (the group is shut down either way).
-    public static func shutdownExpectingNoLeaks(_ group: ReactorGroup, within seconds: Double = 5) async throws {
+    /// The whole leak expectation in one call: waits (at most `seconds`) until `group` owns no
+    /// socket and has no pooled buffer chunk out, shuts it down, and checks that every one of
+    /// its reactor threads has ended. Throws one ``LeakError`` naming everything that was left
+    /// (sockets, chunks, threads); the group is shut down either way.
+    public static func expectNoLeaks(_ group: ReactorGroup, within seconds: Double = 5) async throws {
+        var leaks: [String] = []
         do {
             try await expectNoSocketsLeft(in: group, within: seconds)
+        } catch let error as LeakError {
+            leaks.append(error.description)
+        }
+        do {
             try await expectNoBuffersOut(in: group, within: seconds)
-        } catch {
-            await group.shutdown()
-            throw error
+        } catch let error as LeakError {
+            leaks.append(error.description)
         }
         await group.shutdown()
         let running = group.reactors.filter { !$0.isStopped }.map(\.name)
-        if !running.isEmpty { throw LeakError("reactor thread(s) still running after shutdown: \(running)") }
+        if !running.isEmpty { leaks.append("reactor thread(s) still running after shutdown: \(running)") }
+        if !leaks.isEmpty { throw LeakError(leaks.joined(separator: "; ")) }
+    }
+
+    /// The same as ``expectNoLeaks(_:within:)``.
+    public static func shutdownExpectingNoLeaks(_ group: ReactorGroup, within seconds: Double = 5) async throws {
+        try await expectNoLeaks(group, within: seconds)
     }
 
     private static func expect(within seconds: Double, _ condition: () -> Bool, _ message: () -> String) async throws {

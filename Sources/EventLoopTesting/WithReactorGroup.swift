@@ -1,8 +1,9 @@
 import EventLoop
 
-/// Runs `body` with a fresh ``ReactorGroup`` of `reactors` threads, bounded by `seconds`, then
-/// checks that the group owns no socket and no pooled buffer any more and shuts it down (also
-/// on failure).
+/// Runs `body` with a fresh ``ReactorGroup`` of `reactors` threads (reading the time from
+/// `clock`, a ``ManualClock`` for instance, when one is given), bounded by `seconds`, then
+/// checks that the group owns no socket and no pooled buffer any more, shuts it down (also on
+/// failure) and checks that its threads have ended (``LeakCheck/expectNoLeaks(_:within:)``).
 ///
 /// The body runs with the group's first reactor as its task executor (child tasks inherit it),
 /// so CPU-bound work elsewhere in the process cannot starve its timeouts and deadlines.
@@ -10,10 +11,10 @@ import EventLoop
 /// Throws what `body` throws, ``TimeoutError``, or ``LeakError`` when a socket was left open.
 @discardableResult
 public func withReactorGroup<T: Sendable>(
-    reactors: Int = 1, timeout seconds: Double = 30,
+    reactors: Int = 1, clock: (any ReactorClock)? = nil, timeout seconds: Double = 30,
     _ body: @escaping @Sendable (ReactorGroup) async throws -> T
 ) async throws -> T {
-    let group = try ReactorGroup(count: reactors, name: "test")
+    let group = try ReactorGroup(count: reactors, name: "test", clock: clock)
     let result: T
     do {
         result = try await withTimeout(seconds) {
@@ -23,6 +24,6 @@ public func withReactorGroup<T: Sendable>(
         await group.shutdown()
         throw error
     }
-    try await LeakCheck.shutdownExpectingNoLeaks(group)
+    try await LeakCheck.expectNoLeaks(group)
     return result
 }

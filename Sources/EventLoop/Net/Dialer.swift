@@ -89,7 +89,7 @@ public struct Dialer: Sendable {
 
     private func withTryTimeout(label: String, on reactor: Reactor, _ body: @escaping @Sendable () async throws -> TCPConn) async throws -> TCPConn {
         guard let timeout else { return try await body() }
-        let deadline = Deadline.after(timeout)
+        let deadline = reactor.now + timeout
         return try await withThrowingTaskGroup(of: TCPConn?.self) { group in
             group.addTask { try await body() }
             group.addTask {

@@ -31,7 +31,7 @@ extension TCPConn {
         let nanoseconds = timeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
         onReactor { conn in
             conn.idleTimeoutNanoseconds = nanoseconds
-            conn.applyReadDeadline(conn.effectiveReadDeadline(idleFrom: Syscall.monotonicNanoseconds()))
+            conn.applyReadDeadline(conn.effectiveReadDeadline(idleFrom: conn.reactor.clockNanoseconds()))
         }
     }
 
@@ -65,7 +65,7 @@ extension TCPConn {
     func applyReadDeadline(_ deadline: UInt64) {
         readDeadline = deadline
         guard readWaiter != nil, deadline != .max else { return }
-        if deadline <= Syscall.monotonicNanoseconds() {
+        if deadline <= reactor.clockNanoseconds() {
             readWaiter.take()?.resume(throwing: timeoutError("read"))
         } else {
             armReadTimer()
@@ -75,7 +75,7 @@ extension TCPConn {
     func applyWriteDeadline(_ deadline: UInt64) {
         writeDeadline = deadline
         guard writeWaiter != nil, deadline != .max else { return }
-        if deadline <= Syscall.monotonicNanoseconds() {
+        if deadline <= reactor.clockNanoseconds() {
             writeWaiter.take()?.resume(throwing: timeoutError("write"))
         } else {
             armWriteTimer()
@@ -85,12 +85,12 @@ extension TCPConn {
     /// Throws `.timeout` when the read deadline has passed (checked before every read).
     @inline(__always)
     func checkReadDeadline() throws(NetError) {
-        if readDeadline != .max && readDeadline <= Syscall.monotonicNanoseconds() { throw timeoutError("read") }
+        if readDeadline != .max && readDeadline <= reactor.clockNanoseconds() { throw timeoutError("read") }
     }
 
     @inline(__always)
     func checkWriteDeadline() throws(NetError) {
-        if writeDeadline != .max && writeDeadline <= Syscall.monotonicNanoseconds() { throw timeoutError("write") }
+        if writeDeadline != .max && writeDeadline <= reactor.clockNanoseconds() { throw timeoutError("write") }
     }
 
     /// Ensures a timer fires no later than the read deadline. A timer already due earlier is

@@ -9,12 +9,12 @@ extension Reactor {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(Reactor.maxEventsPerWait))
         defer { events.deallocate() }
         while !stopRequested.load(ordering: .acquiring) {
-            loopTime = Syscall.monotonicNanoseconds()
+            loopTime = clockNanoseconds()
             runExpiredTimers()
             runTasks()
             let count = Syscall.epollWait(epollFD, into: events, capacity: Reactor.maxEventsPerWait,
                                           timeoutMilliseconds: pollTimeout())
-            loopTime = Syscall.monotonicNanoseconds()
+            loopTime = clockNanoseconds()
             wakeupCounter.store(wakeupCounter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             dispatchReady(events, count: count)
             runTasks()

@@ -31,7 +31,7 @@ extension Reactor {
     /// Runs `action` after `nanoseconds` (reactor thread only).
     @discardableResult
     func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> TimerHandle {
-        scheduleTimer(atNanoseconds: Syscall.monotonicNanoseconds() &+ nanoseconds, .closure(action))
+        scheduleTimer(atNanoseconds: clockNanoseconds() &+ nanoseconds, .closure(action))
     }
 
     /// Fires every timer due by the loop's current time.
@@ -54,16 +54,33 @@ extension Reactor {
         }
     }
 
-    /// Milliseconds until the next timer (rounded up), or nil when none is pending.
+    /// Milliseconds until the next timer (rounded up), or nil when none is pending. With a
+    /// ``ReactorClock`` also nil while the next timer is not due: its time comes only when the
+    /// clock moves, and the clock then wakes the reactor.
     func millisecondsUntilNextTimer() -> Int32? {
         guard let next = wheel.nextExpiry() else { return nil }
         let due = origin &+ next &* tickNanoseconds
-        let now = Syscall.monotonicNanoseconds()
+        let now = clockNanoseconds()
         if due <= now { return 0 }
+        if clock != nil { return nil }
         return Int32(min((due - now + 999_999) / 1_000_000, UInt64(Int32.max)))
     }
 
     // MARK: public scheduling
+
+    /// Runs every timer due by the clock's current time on the reactor thread, and returns
+    /// once they have run (tasks they resume, such as a read failing with `.timeout`, continue
+    /// right after). A ``ReactorClock`` calls it after moving; with the system clock it only
+    /// fires early what the loop would fire anyway. Returns at once after shutdown.
+    public func fireDueTimers() async {
+        if isCurrent { return fireDueTimersNow() }
+        _ = try? await submit { self.fireDueTimersNow() }
+    }
+
+    private func fireDueTimersNow() {
+        loopTime = clockNanoseconds()
+        runExpiredTimers()
+    }
 
     /// Runs `body` on the reactor thread at `deadline` (never before; at most one tick after,
     /// when the reactor is not overloaded). Callable from any thread; the returned timer cancels.
@@ -81,7 +98,7 @@ extension Reactor {
     /// Runs `body` on the reactor thread after `delay`. See ``schedule(at:_:)``.
     @discardableResult
     public func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
-        schedule(at: .after(delay), body)
+        schedule(at: now + delay, body)
     }
 
     /// Suspends the calling task until `deadline`, resuming it on this reactor.
@@ -94,13 +111,13 @@ extension Reactor {
 
     /// Suspends the calling task for `duration`. See ``sleep(until:)``.
     public func sleep(for duration: Duration) async throws {
-        try await sleep(until: .after(duration))
+        try await sleep(until: now + duration)
     }
 
     private func sleepOnReactor(until deadline: Deadline) async throws {
         guard isCurrent else { throw NetError(.reactorStopped, operation: "sleep") }
         try Task.checkCancellation()
-        if deadline.hasPassed { return }
+        if deadline.nanoseconds <= clockNanoseconds() { return }
         let state = SleepState()
         let box = UncheckedBox(state)
         try await withTaskCancellationHandler {

@@ -59,6 +59,8 @@ public final class Reactor: @unchecked Sendable {
     let origin: UInt64
     /// The wheel's tick in nanoseconds.
     let tickNanoseconds: UInt64
+    /// The time source when it is not the system's monotonic clock (tests); nil otherwise.
+    let clock: (any ReactorClock)?
     var redispatch: [(token: UInt64, events: UInt32)] = []
     var redispatchSpare: [(token: UInt64, events: UInt32)] = []
     /// Monotonic nanoseconds, refreshed once per loop pass (cheap "now" for activity stamps).
@@ -80,13 +82,17 @@ public final class Reactor: @unchecked Sendable {
 
     /// Creates a reactor and starts its thread.
     ///
-    /// - Parameter tick: the timing wheel's resolution (default 1 ms): timers fire at most
-    ///   one tick late, never early.
+    /// - Parameters:
+    ///   - tick: the timing wheel's resolution (default 1 ms): timers fire at most one tick
+    ///     late, never early.
+    ///   - clock: where the reactor reads the time; nil (the default) for the system's
+    ///     monotonic clock. A test passes a clock it moves by hand (see ``ReactorClock``).
     /// Throws ``NetError`` when epoll or eventfd cannot be created (fd limit).
-    public init(name: String = "reactor", tick: Duration = .milliseconds(1)) throws(NetError) {
+    public init(name: String = "reactor", tick: Duration = .milliseconds(1), clock: (any ReactorClock)? = nil) throws(NetError) {
         self.name = name
         tickNanoseconds = UInt64(max(1, tick.nanosecondsSaturated))
-        origin = Syscall.monotonicNanoseconds()
+        self.clock = clock
+        origin = clock?.now.nanoseconds ?? Syscall.monotonicNanoseconds()
         Syscall.ignoreSIGPIPE()
         epollFD = try Syscall.epollCreate()
         do {
@@ -104,10 +110,22 @@ public final class Reactor: @unchecked Sendable {
         bufferPool.isOwnerThread = { [unowned self] in self.isCurrent || self.threadID.load(ordering: .relaxed) == 0 }
         Reactor.liveThreads.add(1, ordering: .relaxed)
         thread = ReactorThread(name: name) { [self] in runLoop() }
+        clock?.attach(self)
     }
 
     deinit {
         scratch.deallocate()
+    }
+
+    /// The current time on this reactor's clock: the system's monotonic clock, or the
+    /// ``ReactorClock`` it was created with. Deadlines for its connections start from here.
+    public var now: Deadline { Deadline(nanoseconds: clockNanoseconds()) }
+
+    /// The time in monotonic nanoseconds, from ``clock`` when there is one.
+    @inline(__always)
+    func clockNanoseconds() -> UInt64 {
+        if let clock { return clock.now.nanoseconds }
+        return Syscall.monotonicNanoseconds()
     }
 
     /// True when called on this reactor's thread.

@@ -12,15 +12,17 @@ public final class ReactorGroup: Sendable {
     public static var availableCores: Int { Syscall.availableCPUCount() }
 
     /// Starts `count` reactors (default: one per available core), each with a timing wheel of
-    /// resolution `tick`.
+    /// resolution `tick`, all reading the time from `clock` (nil: the system's monotonic clock;
+    /// see ``ReactorClock``).
     ///
     /// Throws ``NetError`` when one cannot start; those already started are stopped again.
-    public init(count: Int? = nil, name: String = "reactor", tick: Duration = .milliseconds(1)) throws(NetError) {
+    public init(count: Int? = nil, name: String = "reactor", tick: Duration = .milliseconds(1),
+                clock: (any ReactorClock)? = nil) throws(NetError) {
         let wanted = max(1, count ?? ReactorGroup.availableCores)
         var started: [Reactor] = []
         do {
             for index in 0..<wanted {
-                started.append(try Reactor(name: "\(name)-\(index)", tick: tick))
+                started.append(try Reactor(name: "\(name)-\(index)", tick: tick, clock: clock))
             }
         } catch {
             for reactor in started { reactor.shutdownAndWait() }
