@@ -16,7 +16,8 @@ let package = Package(
         .executableTarget(name: "FuzzSocketAddress", dependencies: [.product(name: "EventLoop", package: "EventLoop")]),
         // The echo example's `LineFramer` (its source file is linked in, the example being an executable).
         .executableTarget(name: "FuzzLineFramer"),
-        // Slot for the proxy's config-file and CIDR parsing (`Sources/ProxyExample`), once it exists.
+        // The proxy example's config file and CIDR parsing (their source files are linked in).
+        .executableTarget(name: "FuzzProxyConfig", dependencies: [.product(name: "EventLoop", package: "EventLoop")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,7 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGETS=(
     SocketAddress   # SocketAddress(_:): every address given on a command line or in a config
     LineFramer      # the echo example's line framing (LineFramer), against a model of the protocol
-    # ProxyConfig   # slot: the proxy's config-file and CIDR parsing (Sources/ProxyExample), to come
+    ProxyConfig     # the proxy example's config file (ConfigFile) and CIDR parsing (CIDR)
 )
 
 SECONDS_EACH=${1:-60}
@@ -50,7 +50,7 @@ for target in "${TARGETS[@]}"; do
     [[ -x "$exe" ]] || { echo "unknown target $target (no $exe)" >&2; exit 2; }
     corpus="$OUT/corpus/$target"
     mkdir -p "$corpus"
-    args=(-max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    args=(-max_total_time="$SECONDS_EACH" -use_value_profile=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
           -artifact_prefix="$OUT/$target-")
     [[ -f "Fuzz/$target.dict" ]] && args+=(-dict="Fuzz/$target.dict")
     seeds=()

@@ -1,0 +1,1 @@
+../../../Sources/ProxyExample/Admission/ClientAddress.swift

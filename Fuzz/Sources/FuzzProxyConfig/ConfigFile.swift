@@ -1,0 +1,1 @@
+../../../Sources/ProxyExample/Config/ConfigFile.swift
