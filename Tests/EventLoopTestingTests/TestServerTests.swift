@@ -1,5 +1,6 @@
 import EventLoop
 import EventLoopTesting
+import Glibc
 import Testing
 
 /// `withTestServer`: a port-0 server running the test's handler, stopped and leak-checked at
@@ -64,9 +65,34 @@ import Testing
         }
     }
 
+    /// A handler written against the `Conn` protocol, not `TCPConn`.
+    static func upperCase(_ conn: any Conn) async throws {
+        var buffer = ByteBuffer(capacity: 64)
+        guard try await conn.read(into: &buffer) > 0 else { return }
+        try await conn.write(buffer.readableBytesArray.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 })
+    }
+
+    @Test func takesAHandlerWrittenForAnyConn() async throws {
+        try await withTestServer(handler: Self.upperCase) { server in
+            let conn = try await server.dial()
+            defer { conn.close() }
+            try await conn.write(Array("abc".utf8))
+            var reply = ByteBuffer()
+            try await conn.readExactly(3, into: &reply)
+            #expect(reply.readString(length: 3) == "ABC")
+        }
+    }
+
     @Test func listensOnTheAddressGiven() async throws {
-        try await withTestServer(address: .loopbackIPv4(), handler: { _ in }) { server in
-            #expect(server.address.family == SocketAddress.loopbackIPv4().family)
+        let path = "/tmp/eventloop-testserver-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        try await withTestServer(address: try .unix(path: path), handler: Self.echo) { server in
+            #expect(server.address == (try SocketAddress.unix(path: path)))
+            let conn = try await server.dial()
+            defer { conn.close() }
+            try await conn.write([42])
+            var reply = ByteBuffer()
+            try await conn.readExactly(1, into: &reply)
+            #expect(reply.readableBytesArray == [42])
         }
     }
 }
