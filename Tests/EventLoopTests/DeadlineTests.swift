@@ -50,17 +50,18 @@ import Testing
             let pair = try await LoopbackPair.make(group: group)
             defer { pair.close() }
             let conn = pair.client
-            let start = Deadline.now
-            conn.setReadDeadline(.after(.milliseconds(100)))
+            // The first deadline is far enough that a loaded machine still moves it before it fires.
+            conn.setReadDeadline(.after(.seconds(2)))
             let reader = Task(executorPreference: conn.reactor) {
                 var buffer = ByteBuffer()
                 return try await conn.read(into: &buffer)
             }
             try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
-            conn.setReadDeadline(.after(.milliseconds(400)))
+            let moved = Deadline.now
+            conn.setReadDeadline(.after(.seconds(3)))
             let error = await #expect(throws: NetError.self) { try await reader.value }
             #expect(error?.isTimeout == true)
-            #expect(Deadline.now - start >= .milliseconds(400))
+            #expect(Deadline.now - moved >= .seconds(3))
         }
     }
 
@@ -69,7 +70,7 @@ import Testing
             let pair = try await LoopbackPair.make(group: group)
             defer { pair.close() }
             let conn = pair.client
-            conn.setReadDeadline(.after(.milliseconds(100)))
+            conn.setReadDeadline(.after(.seconds(1)))
             let reader = Task(executorPreference: conn.reactor) {
                 var buffer = ByteBuffer()
                 return try await conn.read(into: &buffer)
@@ -77,7 +78,7 @@ import Testing
             try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
             conn.setReadDeadline(nil)
             // Past the old deadline the read is still waiting, and data ends it normally.
-            try await conn.reactor.sleep(for: .milliseconds(250))
+            try await conn.reactor.sleep(for: .milliseconds(1_250))
             #expect(try await conn.reactor.submit { conn.readWaiter != nil })
             try await pair.server.write([5, 6])
             #expect(try await reader.value == 2)
@@ -121,12 +122,13 @@ import Testing
             let idle = try await LoopbackPair.make(group: group)
             let active = try await LoopbackPair.make(group: group)
             defer { idle.close(); active.close() }
-            idle.server.setIdleTimeout(.milliseconds(500))
-            active.server.setIdleTimeout(.milliseconds(500))
+            idle.server.setIdleTimeout(.milliseconds(800))
+            active.server.setIdleTimeout(.milliseconds(800))
             // Sender and readers run on the reactor, so a busy global pool cannot stall them.
-            // The active peer sends every 25 ms for 1.5 s: three idle periods, never idle for one.
+            // The active peer sends every 25 ms for 2 s: more than two idle periods, never idle
+            // for one (the period is long enough for a loaded sanitizer run).
             let sender = Task(executorPreference: reactor) {
-                for _ in 0..<60 {
+                for _ in 0..<80 {
                     try await active.client.write([1])
                     try await reactor.sleep(for: .milliseconds(25))
                 }
@@ -146,7 +148,7 @@ import Testing
                     received += count
                 }
             }
-            #expect(try await activeReader.value == 60)
+            #expect(try await activeReader.value == 80)
             let error = await #expect(throws: NetError.self) { _ = try await idleReader.value }
             #expect(error?.isTimeout == true)
             try await sender.value
