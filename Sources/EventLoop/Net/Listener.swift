@@ -279,7 +279,15 @@ public final class Listener: Sendable {
         if address.family != AF_UNIX {
             try? Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
         }
-        return try? StreamSocket(adopting: fd, reactor: reactor, local: nil, remote: peer)
+        return try? StreamSocket(adopting: fd, reactor: reactor, local: knownLocalAddress, remote: peer)
+    }
+
+    /// The local address of every accepted connection when the listener is bound to one IP
+    /// address (no getsockname per connection); nil for a wildcard or Unix listener.
+    private var knownLocalAddress: SocketAddress? {
+        if let ip = address.ipv4Value { return ip == 0 ? nil : address }
+        if let ip = address.ipv6Value { return ip == 0 ? nil : address }
+        return nil
     }
 
     private func makeConn(fd: Int32, peer: SocketAddress?, on reactor: Reactor) -> TCPConn? {
