@@ -37,13 +37,7 @@ extension ExampleProcess {
 
     /// The metrics page's port from the start line (`metrics on http://127.0.0.1:PORT/metrics`).
     func metricsPort() async throws -> UInt16 {
-        try await waitForOutput(containing: "metrics on http://")
-        let line = printed.split(separator: "\n").first { $0.contains("metrics on http://") } ?? ""
-        guard let range = line.range(of: #"metrics on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = UInt16(line[range].split(separator: ":").last ?? "") else {
-            throw ExampleFailure("no metrics port in: \(line)")
-        }
-        return port
+        try await port(after: "metrics on http://")
     }
 
     /// Resident memory of the process in bytes (VmRSS).

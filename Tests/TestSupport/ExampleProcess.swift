@@ -160,11 +160,18 @@ public final class ExampleProcess: Sendable {
 
     /// The port of the first `127.0.0.1:PORT` in a `listening on` line.
     public func listeningPort() async throws -> UInt16 {
-        try await waitForOutput(containing: "listening on ")
-        let line = printed.split(separator: "\n").first { $0.contains("listening on ") } ?? ""
-        guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = UInt16(line[range].split(separator: ":").last ?? "") else {
-            throw ExampleFailure("no port in: \(line)")
+        try await port(after: "listening on ")
+    }
+
+    /// Waits for a line containing `marker` and returns the port of the first `127.0.0.1:PORT`
+    /// after the marker.
+    public func port(after marker: String) async throws -> UInt16 {
+        try await waitForOutput(containing: marker)
+        let line = printed.split(separator: "\n").first { $0.contains(marker) } ?? ""
+        let tail = line[(line.range(of: marker)?.upperBound ?? line.startIndex)...]
+        guard let range = tail.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let port = UInt16(tail[range].split(separator: ":").last ?? "") else {
+            throw ExampleFailure("no port after \"\(marker)\" in: \(line)")
         }
         return port
     }
