@@ -1,5 +1,6 @@
-// Declarations Glibc's Swift module does not export: epoll, eventfd, and the
-// _GNU_SOURCE calls (accept4). Thin wrappers only; the logic lives in Swift.
+// Declarations Glibc's Swift module does not export: epoll, eventfd, the _GNU_SOURCE calls
+// (accept4, recvmmsg, sendmmsg) and the control-message macros (CMSG_*) for IP_PKTINFO and
+// IPV6_PKTINFO. Thin wrappers only; the logic lives in Swift.
 #ifndef C_EVENT_LOOP_H
 #define C_EVENT_LOOP_H
 
@@ -11,6 +12,7 @@
 #include <sched.h>
 #include <errno.h>
 #include <pthread.h>
+#include <netinet/in.h>
 
 int cel_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int cel_sched_cpu_count(void);
@@ -24,5 +26,25 @@ int cel_pipe2(int fds[2], int flags);
 int cel_pipe_set_size(int fd, int size);
 extern const unsigned int CEL_SPLICE_F_MOVE;
 extern const unsigned int CEL_SPLICE_F_NONBLOCK;
+
+// One message of a recvmmsg/sendmmsg vector: the same layout as glibc's `struct mmsghdr`,
+// which it declares only under _GNU_SOURCE (checked with a static assertion in shim.c).
+struct cel_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+int cel_recvmmsg(int fd, struct cel_mmsghdr *messages, unsigned int count, int flags);
+int cel_sendmmsg(int fd, struct cel_mmsghdr *messages, unsigned int count, int flags);
+
+// Control-message space for one IPv4 or IPv6 packet-info message (CMSG_SPACE of the larger).
+size_t cel_pktinfo_space(void);
+// The destination address of a received datagram from its IP_PKTINFO or IPV6_PKTINFO control
+// message, as a sockaddr_in or sockaddr_in6 (port 0) in *out. Returns 1 when found, else 0.
+int cel_pktinfo_destination(const struct msghdr *message, struct sockaddr_storage *out);
+// Writes one IP_PKTINFO (AF_INET) or IPV6_PKTINFO (AF_INET6) control message that makes a
+// send go out from `source`'s address into `control`; returns its length, 0 when it does not
+// fit or the family has none.
+size_t cel_pktinfo_source(void *control, size_t capacity, const struct sockaddr *source);
 
 #endif

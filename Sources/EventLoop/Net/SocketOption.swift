@@ -12,6 +12,8 @@ public enum SocketOption: Sendable, Hashable {
     case receiveBufferSize
     /// SO_REUSEADDR.
     case reuseAddress
+    /// SO_BROADCAST: a datagram socket may send to broadcast addresses.
+    case broadcast
 
     var levelAndName: (Int32, Int32) {
         switch self {
@@ -20,6 +22,7 @@ public enum SocketOption: Sendable, Hashable {
         case .sendBufferSize: return (SOL_SOCKET, SO_SNDBUF)
         case .receiveBufferSize: return (SOL_SOCKET, SO_RCVBUF)
         case .reuseAddress: return (SOL_SOCKET, SO_REUSEADDR)
+        case .broadcast: return (SOL_SOCKET, SO_BROADCAST)
         }
     }
 }

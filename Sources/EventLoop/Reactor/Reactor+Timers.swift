@@ -48,6 +48,7 @@ extension Reactor {
         case .closure(let body): body()
         case .readDeadline(let conn): conn.readDeadlineTimerFired()
         case .writeDeadline(let conn): conn.writeDeadlineTimerFired()
+        case .datagramDeadline(let conn, let reading): conn.deadlineTimerFired(reading: reading)
         case .wake(let state):
             state.handle = nil
             state.continuation.take()?.resume()

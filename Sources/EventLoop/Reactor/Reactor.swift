@@ -67,6 +67,9 @@ public final class Reactor: @unchecked Sendable {
     public internal(set) var loopTime: UInt64 = 0
     /// A scratch buffer for handler-level reads, reused by every socket of this reactor.
     let scratch: UnsafeMutableRawBufferPointer
+    /// Message vectors for datagram sockets' `recvmmsg` and `sendmmsg`, made on first use.
+    lazy var receiveVector = MessageVector(receiving: true)
+    lazy var sendVector = MessageVector(receiving: false)
     /// This reactor's buffer memory: reads go into its chunks, and an idle connection holds none.
     public let bufferPool: BufferPool
     /// Pipes for splice relays (reactor thread only).

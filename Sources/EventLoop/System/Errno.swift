@@ -15,6 +15,7 @@ enum Errno {
         case EACCES: return "EACCES"
         case EFAULT: return "EFAULT"
         case EEXIST: return "EEXIST"
+        case ENODEV: return "ENODEV"
         case ENOTDIR: return "ENOTDIR"
         case EINVAL: return "EINVAL"
         case ENFILE: return "ENFILE"

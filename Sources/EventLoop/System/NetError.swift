@@ -27,6 +27,9 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible {
         case resolution(String)
         /// Every attempt of a dial failed; the attempts are listed in `underlying`.
         case dialFailed
+        /// A datagram was larger than the space it was read into; the payload is its size on
+        /// the wire. Nothing was stored; the datagram is gone (datagrams are read whole or not).
+        case truncated(wireLength: Int)
     }
 
     /// What went wrong.
@@ -77,6 +80,7 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidAddress(let text): return "invalid address \"\(text)\""
         case .resolution(let message): return "name resolution failed: \(message)"
         case .dialFailed: return "all attempts failed"
+        case .truncated(let length): return "datagram of \(length) bytes truncated (larger than the buffer's space)"
         }
     }
 }

@@ -7,6 +7,8 @@ enum TimerAction {
     case readDeadline(TCPConn)
     /// A connection's write deadline may have passed.
     case writeDeadline(TCPConn)
+    /// A datagram connection's read (true) or write (false) deadline may have passed.
+    case datagramDeadline(UDPConn, reading: Bool)
     /// Resume a task sleeping on the reactor.
     case wake(SleepState)
 }

@@ -1,0 +1,385 @@
+import CEventLoop
+import Glibc
+import Synchronization
+
+/// A datagram socket (UDP over IPv4/IPv6, or Unix datagram) registered with one reactor: the
+/// handler level of ``UDPConn``. Single and batched (`recvmmsg`/`sendmmsg`) receives, a send
+/// queue flushed with `sendmmsg`, readiness tracking, counters and options.
+///
+/// Receives, sends and handler calls happen on the reactor thread only; ``close()``, the
+/// addresses and ``stats`` may be used from any thread.
+// @unchecked Sendable: mutable state is confined to `reactor`'s thread (asserted); the counters
+// are atomics and the addresses are written once before the socket is shared.
+public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
+    /// The reactor that owns this socket.
+    public let reactor: Reactor
+    /// The bound address (with the real port when port 0 was asked for), when known.
+    public let localAddress: SocketAddress?
+    /// The one peer of a connected socket; nil when unconnected.
+    public let remoteAddress: SocketAddress?
+    /// True when received datagrams carry their destination address (IP_PKTINFO/IPV6_RECVPKTINFO).
+    public let packetInfo: Bool
+
+    var fd: Int32
+    var token: UInt64 = 0
+    var readReady = true
+    var writeReady = true
+    var readsThisEvent = 0
+    var readRedispatchQueued = false
+    var delegate: Delegate = .none
+    /// Datagrams queued by ``send(_:to:from:)``: their bytes back to back in `outbound`.
+    var queued: [Queued] = []
+    var queuedHead = 0
+    var outbound = ByteBuffer()
+
+    enum Delegate {
+        case none
+        case handler(any DatagramHandler)
+        case conn(UDPConn)
+    }
+
+    struct Queued {
+        var offset: Int
+        var length: Int
+        var destination: SocketAddress?
+        var source: SocketAddress?
+    }
+
+    let counters = Counters()
+
+    /// The socket's counters, atomics written by the reactor thread only.
+    final class Counters: Sendable {
+        let datagramsRead = Atomic<UInt64>(0)
+        let datagramsWritten = Atomic<UInt64>(0)
+        let bytesRead = Atomic<UInt64>(0)
+        let bytesWritten = Atomic<UInt64>(0)
+        let receiveCalls = Atomic<UInt64>(0)
+        let sendCalls = Atomic<UInt64>(0)
+        let truncated = Atomic<UInt64>(0)
+        let sendErrors = Atomic<UInt64>(0)
+
+        @inline(__always)
+        static func bump(_ counter: borrowing Atomic<UInt64>, by value: UInt64) {
+            counter.store(counter.load(ordering: .relaxed) &+ value, ordering: .relaxed)
+        }
+    }
+
+    static let interest = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue)
+
+    /// Adopts a bound (and possibly connected) non-blocking datagram descriptor the reactor
+    /// already counts, and registers it. On failure the fd is closed.
+    init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool) throws(NetError) {
+        reactor.assertOnReactor()
+        self.fd = fd
+        self.reactor = reactor
+        localAddress = local ?? Syscall.localAddress(fd)
+        remoteAddress = remote
+        self.packetInfo = packetInfo
+        do {
+            token = try reactor.register(fd: fd, events: DatagramSocket.interest, handler: self)
+        } catch {
+            reactor.closeSocket(fd)
+            self.fd = -1
+            throw error
+        }
+    }
+
+    /// Makes `handler` receive this socket's callbacks (reactor thread only). The socket keeps
+    /// a strong reference until it is closed.
+    public func setHandler(_ handler: any DatagramHandler) {
+        reactor.assertOnReactor()
+        delegate = .handler(handler)
+        if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
+    }
+
+    /// True until ``close()`` (or a reactor shutdown) closed the descriptor.
+    public var isOpen: Bool { fd >= 0 }
+
+    /// The counters. Any thread.
+    public var stats: DatagramStats {
+        DatagramStats(datagramsRead: counters.datagramsRead.load(ordering: .relaxed),
+                      datagramsWritten: counters.datagramsWritten.load(ordering: .relaxed),
+                      bytesRead: counters.bytesRead.load(ordering: .relaxed),
+                      bytesWritten: counters.bytesWritten.load(ordering: .relaxed),
+                      receiveCalls: counters.receiveCalls.load(ordering: .relaxed),
+                      sendCalls: counters.sendCalls.load(ordering: .relaxed),
+                      truncated: counters.truncated.load(ordering: .relaxed),
+                      sendErrors: counters.sendErrors.load(ordering: .relaxed))
+    }
+
+    /// Datagrams queued by ``send(_:to:from:)`` and not yet sent.
+    public var pendingWriteCount: Int { queued.count - queuedHead }
+
+    var localPort: UInt16? { localAddress?.port }
+
+    // MARK: events
+
+    func handleEvents(_ events: UInt32) {
+        if events & (UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
+            // A pending error (an ICMP port unreachable on a connected socket): the next
+            // receive or send reports it.
+            readReady = true
+            writeReady = true
+        }
+        if events & UInt32(EPOLLIN.rawValue) != 0 { readReady = true }
+        if events & UInt32(EPOLLOUT.rawValue) != 0 { writeReady = true }
+        readsThisEvent = 0
+        if writeReady && pendingWriteCount > 0 { flushFromEvent() }
+        guard fd >= 0 else { return }
+        switch delegate {
+        case .none: break
+        case .conn(let conn):
+            conn.socketReady(readable: readReady, writable: writeReady)
+        case .handler(let handler):
+            if readReady {
+                readRedispatchQueued = false
+                handler.readable(self)
+            }
+        }
+    }
+
+    func reactorStopped() {
+        closeNow(error: NetError(.reactorStopped, operation: "close", address: localAddress?.description))
+    }
+
+    // MARK: receiving
+
+    /// True when the per-event budget is spent (a redispatch is then queued).
+    private func budgetSpent() -> Bool {
+        if readsThisEvent >= Reactor.maxReadsPerEvent {
+            if !readRedispatchQueued {
+                readRedispatchQueued = true
+                reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+            }
+            return true
+        }
+        readsThisEvent += 1
+        return false
+    }
+
+    /// Receives one datagram into `buffer`: `.processed` with its size, sender and destination
+    /// (a truncated datagram says so), or `.wouldBlock`. Reactor thread only; bounded per readiness event (see
+    /// ``DatagramHandler``). Throws ``NetError`` (`read`, the address, the errno: ECONNREFUSED
+    /// after an ICMP port unreachable on a connected socket) or `.closed`.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
+        if budgetSpent() { return .wouldBlock }
+        return try receiveNow(into: buffer)
+    }
+
+    /// One `recvmsg` with readiness tracking and no budget (the async level bounds itself).
+    func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard readReady else { return .wouldBlock }
+        let outcome: IOResult<Syscall.ReceivedMessage>
+        if packetInfo {
+            outcome = try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { control throws(NetError) in
+                try Syscall.receive(fd, into: buffer, control: control, localPort: localPort, address: remoteAddress ?? localAddress)
+            }
+        } else {
+            outcome = try Syscall.receive(fd, into: buffer, control: nil, localPort: localPort, address: remoteAddress ?? localAddress)
+        }
+        guard case .processed(let message) = outcome else {
+            readReady = false
+            return .wouldBlock
+        }
+        let stored = min(message.length, buffer.count)
+        noteReceived(calls: 1, datagrams: 1, bytes: stored, truncated: message.length > stored ? 1 : 0)
+        return .processed(DatagramHeader(count: stored, wireLength: message.length, sender: message.sender,
+                                         destination: message.destination))
+    }
+
+    /// Receives up to `maxCount` datagrams (at most ``MessageVector/capacity``, 64) with one
+    /// `recvmmsg` into the reactor's receive memory and calls `body` for each, in order: the
+    /// views are valid only inside `body`. Returns `.processed(n)` with n ≥ 1 or `.wouldBlock`.
+    /// Each slot holds 64 KiB, so only Unix datagrams can be truncated here (and say so).
+    /// Reactor thread only; one call counts once against the per-event budget. Throws
+    /// ``NetError`` as ``receive(into:)``, or what `body` throws.
+    public func receiveBatch(maxCount: Int = 32, _ body: (ReceivedDatagram) throws -> Void) throws -> IOResult<Int> {
+        if budgetSpent() { return .wouldBlock }
+        let result = try receiveBatchNow(maxCount: maxCount)
+        if case .processed(let count) = result {
+            let vector = reactor.receiveVector
+            for index in 0..<count {
+                let message = vector.received(index, localPort: localPort)
+                try body(ReceivedDatagram(bytes: message.bytes, wireLength: message.length, sender: message.sender,
+                                          destination: message.destination))
+            }
+        }
+        return result
+    }
+
+    /// One `recvmmsg` into the reactor's receive vector; the caller reads the messages out
+    /// before the next batch receive on this reactor.
+    func receiveBatchNow(maxCount: Int) throws(NetError) -> IOResult<Int> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard readReady else { return .wouldBlock }
+        let count = max(1, min(maxCount, MessageVector.capacity))
+        let vector = reactor.receiveVector
+        for index in 0..<count { vector.prepareReceive(index, control: packetInfo) }
+        guard case .processed(let received) = try Syscall.receiveBatch(fd, vector, count: count, address: remoteAddress ?? localAddress) else {
+            readReady = false
+            return .wouldBlock
+        }
+        // Fewer than asked: the queue is empty, the next datagram brings a new edge.
+        if received < count { readReady = false }
+        var bytes = 0
+        var truncated = 0
+        for index in 0..<received {
+            let length = Int(vector.headers[index].msg_len)
+            bytes += min(length, MessageVector.slotSize)
+            if length > MessageVector.slotSize { truncated += 1 }
+        }
+        noteReceived(calls: 1, datagrams: received, bytes: bytes, truncated: truncated)
+        return .processed(received)
+    }
+
+    @inline(__always)
+    private func noteReceived(calls: Int, datagrams: Int, bytes: Int, truncated: Int) {
+        Counters.bump(counters.receiveCalls, by: UInt64(calls))
+        Counters.bump(counters.datagramsRead, by: UInt64(datagrams))
+        Counters.bump(counters.bytesRead, by: UInt64(bytes))
+        if truncated > 0 { Counters.bump(counters.truncated, by: UInt64(truncated)) }
+    }
+
+    // MARK: sending
+
+    /// Sends one datagram now, without queueing: `.processed(bytes)` or `.wouldBlock`.
+    /// `destination` is nil on a connected socket; `source` (with packet info) picks the local
+    /// address it leaves from. Reactor thread only. Throws ``NetError`` (`write`, the
+    /// destination, the errno: EMSGSIZE, ECONNREFUSED, EACCES for broadcast without the option).
+    public func sendNow(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil,
+                        from source: SocketAddress? = nil) throws(NetError) -> IOResult<Int> {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
+        guard writeReady else { return .wouldBlock }
+        let result = try Syscall.send(fd, bytes, to: destination, from: source, address: remoteAddress)
+        switch result {
+        case .processed(let count): noteSent(calls: 1, datagrams: 1, bytes: count)
+        case .wouldBlock: writeReady = false
+        }
+        return result
+    }
+
+    /// Sends up to 64 messages prepared in the reactor's send vector with one `sendmmsg`:
+    /// `.processed(n)` with n ≥ 1 sent, or `.wouldBlock`. Throws the first message's error.
+    func sendBatchNow(count: Int, bytes: Int) throws(NetError) -> IOResult<Int> {
+        guard writeReady else { return .wouldBlock }
+        let result = try Syscall.sendBatch(fd, reactor.sendVector, count: count, address: remoteAddress)
+        switch result {
+        case .processed(let sent): noteSent(calls: 1, datagrams: sent, bytes: sent == count ? bytes : sentBytes(sent))
+        case .wouldBlock: writeReady = false
+        }
+        return result
+    }
+
+    private func sentBytes(_ count: Int) -> Int {
+        (0..<count).reduce(0) { $0 + reactor.sendVector.vectors[$1].iov_len }
+    }
+
+    @inline(__always)
+    private func noteSent(calls: Int, datagrams: Int, bytes: Int) {
+        Counters.bump(counters.sendCalls, by: UInt64(calls))
+        Counters.bump(counters.datagramsWritten, by: UInt64(datagrams))
+        Counters.bump(counters.bytesWritten, by: UInt64(bytes))
+    }
+
+    /// Queues one datagram (its bytes are copied) to be sent with the others in one `sendmmsg`
+    /// by ``flush()``; a queue of 64 flushes by itself. Datagrams that cannot go at once wait
+    /// for the socket to turn writable; ``DatagramHandler/writable(_:)`` follows once all went.
+    /// Reactor thread only. Throws ``NetError`` `.closed`, or an error of the flush it caused.
+    public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil, from source: SocketAddress? = nil) throws(NetError) {
+        reactor.assertOnReactor()
+        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
+        if outbound.capacity == 0 { outbound = reactor.bufferPool.acquire(minimumCapacity: max(bytes.count, 16 * 1024)) }
+        queued.append(Queued(offset: outbound.writerIndex, length: bytes.count, destination: destination, source: source))
+        outbound.writeBytes(bytes)
+        if pendingWriteCount >= MessageVector.capacity { try flush() }
+    }
+
+    /// Sends the queued datagrams, 64 per `sendmmsg`, until the queue is empty or the socket
+    /// would block (the rest then goes when it turns writable). A datagram the kernel refuses
+    /// is dropped, counted, and its error thrown; the ones after it stay queued. Reactor thread only.
+    public func flush() throws(NetError) {
+        reactor.assertOnReactor()
+        while pendingWriteCount > 0 && writeReady && fd >= 0 {
+            let count = min(pendingWriteCount, MessageVector.capacity)
+            let vector = reactor.sendVector
+            var total = 0
+            outbound.withUnsafeReadableBytes { all in
+                for index in 0..<count {
+                    let entry = queued[queuedHead + index]
+                    let bytes = UnsafeRawBufferPointer(rebasing: all[(entry.offset - outbound.readerIndex)...].prefix(entry.length))
+                    vector.prepareSend(index, bytes: bytes, to: entry.destination, from: entry.source)
+                    total += entry.length
+                }
+            }
+            do {
+                guard case .processed(let sent) = try sendBatchNow(count: count, bytes: total) else { return }
+                queuedHead += sent
+            } catch {
+                Counters.bump(counters.sendErrors, by: 1)
+                queuedHead += 1
+                resetQueueIfEmpty()
+                throw error
+            }
+            resetQueueIfEmpty()
+        }
+    }
+
+    private func resetQueueIfEmpty() {
+        guard pendingWriteCount == 0 else { return }
+        queued.removeAll(keepingCapacity: true)
+        queuedHead = 0
+        if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }
+    }
+
+    /// The socket turned writable with datagrams queued: send them, report refusals.
+    private func flushFromEvent() {
+        while pendingWriteCount > 0 && writeReady && fd >= 0 {
+            do {
+                try flush()
+            } catch {
+                if case .handler(let handler) = delegate { handler.sendFailed(self, error: error) }
+            }
+        }
+        if pendingWriteCount == 0, fd >= 0, case .handler(let handler) = delegate { handler.writable(self) }
+    }
+
+    // MARK: closing
+
+    /// Closes the socket: pending calls fail with `.closed`, queued datagrams are dropped, the
+    /// handler's ``DatagramHandler/closed(_:error:)`` runs on the reactor thread. Idempotent;
+    /// callable from any thread (from another thread the close happens shortly after).
+    public func close() {
+        if reactor.isCurrent {
+            closeNow(error: nil)
+        } else {
+            reactor.execute { self.closeNow(error: nil) }
+        }
+    }
+
+    func closeNow(error: NetError?) {
+        guard fd >= 0 else { return }
+        reactor.release(token: token)
+        reactor.closeSocket(fd)
+        fd = -1
+        queued.removeAll()
+        queuedHead = 0
+        if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }
+        if ownsPath, let path = localAddress?.path { Syscall.unlink(path) }
+        let previous = delegate
+        delegate = .none
+        switch previous {
+        case .none: break
+        case .handler(let handler): handler.closed(self, error: error)
+        case .conn(let conn): conn.socketClosed(error: error)
+        }
+    }
+
+    /// True when this socket bound its Unix path itself (and so removes it on close).
+    var ownsPath = false
+
+    var addressText: String? { (remoteAddress ?? localAddress)?.description }
+}
