@@ -34,6 +34,21 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Reactor threads (default: one per available core).")
     var threads: Int?
 
+    @Flag(name: .long, help: "Load a UDP echo server: -c flows (connected sockets), -p datagrams in flight each, -s bytes per datagram (at least 16).")
+    var udp = false
+
+    @Option(name: .long, help: ArgumentHelp("With --udp: datagrams per sendmmsg/recvmmsg (1: one send and recv each).", valueName: "n"))
+    var batch = 32
+
+    @Option(name: .long, help: ArgumentHelp("With --udp: a datagram not echoed within this is lost.", valueName: "ms"))
+    var lossTimeout: Double = 200
+
+    @Option(name: .long, help: ArgumentHelp("With --udp: fail when more than this share of the window's datagrams was lost.", valueName: "percent"))
+    var maxLossPct: Double = 1
+
+    /// `--max-loss-pct`.
+    var maxLossPercent: Double { maxLossPct }
+
     /// How long connecting may take, and how long the in-flight messages may take to come back
     /// after the measured time: every phase of a run is bounded.
     static let connectTimeout: Duration = .seconds(10)
@@ -46,9 +61,14 @@ struct BenchCommand: AsyncParsableCommand {
         if !(duration > 0) { throw ValidationError("-d must be more than 0") }
         if !(warmup >= 0) { throw ValidationError("--warmup must not be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if udp && !(16...65_507).contains(size) { throw ValidationError("-s must be between 16 and 65507 with --udp") }
+        if !(1...64).contains(batch) { throw ValidationError("--batch must be between 1 and 64") }
+        if !(lossTimeout > 0) { throw ValidationError("--loss-timeout must be more than 0") }
+        if !(maxLossPct >= 0) { throw ValidationError("--max-loss-pct must not be negative") }
     }
 
     func run() async throws {
+        if udp { return try await runUDP() }
         let group = try ReactorGroup(count: threads, name: "bench")
         let report: BenchReport
         do {

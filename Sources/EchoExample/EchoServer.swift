@@ -32,6 +32,8 @@ struct EchoServer: Sendable {
         var idleTimeout: Duration?
         /// The longest line of the line protocol, without its terminator.
         var maxLineLength = 65_536
+        /// UDP datagrams per receive and send system call (1: no batching).
+        var udpBatch = 32
     }
 
     let configuration: Configuration

@@ -4,15 +4,22 @@ import ExampleSupport
 import Logging
 
 /// `EchoExample serve`: the echo server. Raw mode sends bytes back as they came; line mode
-/// answers each line with `Echo: <line>`. SIGINT or SIGTERM stops it gracefully.
+/// answers each line with `Echo: <line>`; a `--udp-listen` address echoes each datagram back
+/// to its sender. SIGINT or SIGTERM stops it gracefully.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the echo server (the default subcommand)."
     )
 
-    @Option(name: .long, help: "Address to listen on: HOST:PORT, :PORT, [::1]:PORT or unix:/path (repeatable).")
-    var listen: [String] = ["0.0.0.0:9000"]
+    @Option(name: .long, help: "Address to listen on: HOST:PORT, :PORT, [::1]:PORT or unix:/path (repeatable; default 0.0.0.0:9000 unless only --udp-listen is given).")
+    var listen: [String] = []
+
+    @Option(name: .long, help: "UDP address to echo datagrams on: HOST:PORT, [::1]:PORT or unix:/path for Unix datagrams (repeatable; one SO_REUSEPORT socket per reactor).")
+    var udpListen: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("UDP datagrams per recvmmsg/sendmmsg (1: one recvmsg and sendmsg each).", valueName: "n"))
+    var udpBatch: Int = 32
 
     @Option(name: .long, help: "Reactor threads (default: one per available core).")
     var threads: Int?
@@ -47,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
         if maxLine < 1 { throw ValidationError("--max-line must be at least 1") }
         if !(idleTimeout >= 0) { throw ValidationError("--idle-timeout must not be negative") }
         if !(drainTimeout >= 0) { throw ValidationError("--drain-timeout must not be negative") }
-        for text in listen {
+        if !(1...64).contains(udpBatch) { throw ValidationError("--udp-batch must be between 1 and 64") }
+        for text in listen + udpListen {
             do { _ = try SocketAddress(text) } catch { throw ValidationError("\(error)") }
         }
     }
@@ -57,8 +65,15 @@ struct ServeCommand: AsyncParsableCommand {
         let fdLimit = self.fdLimit.map(FileDescriptorLimit.setSoftLimit) ?? FileDescriptorLimit.raiseToHardLimit()
         let group = try ReactorGroup(count: threads)
         let listeners: [Listener]
+        let udpListeners: [UDPListener]
         do {
-            listeners = try await Self.listen(on: listen, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
+            listeners = try await Self.listen(on: tcpAddresses, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
+            do {
+                udpListeners = try await Self.listenUDP(on: udpListen, group: group)
+            } catch {
+                listeners.forEach { $0.close() }
+                throw error
+            }
         } catch {
             await group.shutdown()
             throw error
@@ -69,14 +84,23 @@ struct ServeCommand: AsyncParsableCommand {
         let shutdown = ShutdownCoordinator()
         let signalSources = shutdown.installSignalHandlers()
 
-        let bound = listeners.map { $0.address.description }.joined(separator: ", ")
+        let bound = (listeners.map { $0.address.description } + udpListeners.map { "udp \($0.address)" }).joined(separator: ", ")
         logger.notice("listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), fd limit \(fdLimit)")
         await withTaskGroup(of: Void.self) { serving in
             for listener in listeners {
                 serving.addTask { await server.serve(listener) }
             }
+            for listener in udpListeners {
+                serving.addTask { await server.serveUDP(listener) }
+            }
             let signal = await shutdown.waitForSignal()
             logger.info("\(ShutdownCoordinator.name(of: signal)): shutting down")
+            // Datagram sockets have nothing to drain: they close at once.
+            for listener in udpListeners {
+                listener.close()
+                let stats = listener.conns.map(\.stats)
+                totals.datagrams(received: stats.reduce(0) { $0 + $1.datagramsRead }, sent: stats.reduce(0) { $0 + $1.datagramsWritten })
+            }
             await shutdown.drain(listeners, registry: registry, timeout: .seconds(drainTimeout), totals: totals, logger: logger)
         }
         await group.shutdown()
@@ -90,8 +114,33 @@ struct ServeCommand: AsyncParsableCommand {
             mode: mode,
             api: api,
             idleTimeout: idleTimeout > 0 ? .seconds(idleTimeout) : nil,
-            maxLineLength: maxLine
+            maxLineLength: maxLine,
+            udpBatch: udpBatch
         )
+    }
+
+    /// The TCP and Unix stream addresses: `--listen`, or 0.0.0.0:9000 when neither `--listen`
+    /// nor `--udp-listen` is given.
+    var tcpAddresses: [String] {
+        listen.isEmpty && udpListen.isEmpty ? ["0.0.0.0:9000"] : listen
+    }
+
+    /// Opens every UDP listener (closing those already open when one fails). A socket bound to
+    /// a wildcard address reads each datagram's destination, to answer from it.
+    static func listenUDP(on addresses: [String], group: ReactorGroup) async throws -> [UDPListener] {
+        var listeners: [UDPListener] = []
+        do {
+            for text in addresses {
+                let address = try SocketAddress(text)
+                let wildcard = address.host == "0.0.0.0" || address.host == "::"
+                let options = DatagramOptions(dualStack: address.host == "::", packetInfo: wildcard)
+                listeners.append(try await UDPListener.listen(address, group: group, options: options))
+            }
+        } catch {
+            listeners.forEach { $0.close() }
+            throw error
+        }
+        return listeners
     }
 
     /// Opens every listener (closing those already open when one fails).
