@@ -62,3 +62,79 @@ import Testing
         }
     }
 }
+
+/// Back-pressure: a Unix datagram sender blocks once the peer's queue is full (the kernel
+/// answers EAGAIN), waits for write readiness and goes on when the reader catches up.
+@Suite struct UDPBackPressureTests {
+    @Test func writerWaitsForTheReaderAndResumes() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let (left, right) = try await UDPConn.pair(on: group.reactors[1])
+            defer { left.close(); right.close() }
+            let count = 2_000
+            let writer = Task(executorPreference: left.reactor) {
+                for index in 0..<count {
+                    try await left.write(Pattern.bytes(at: index, count: 1_000))
+                }
+                var batch = (0..<count).map { Datagram(data: Pattern.bytes(at: $0, count: 10)) }
+                try await left.write(contentsOf: batch)
+                left.recycle(&batch)
+            }
+            var received = 0
+            var batch: [Datagram] = []
+            while received < 2 * count {
+                received += try await right.read(into: &batch, maxCount: 64)
+                right.recycle(&batch)
+            }
+            try await writer.value
+            #expect(received == 2 * count)
+            #expect(left.stats.datagramsWritten == UInt64(2 * count))
+        }
+    }
+
+    /// The handler level's send queue: what the kernel does not take at once is sent when the
+    /// socket turns writable, then `writable` is called.
+    final class Flooder: DatagramHandler, @unchecked Sendable {
+        // @unchecked Sendable: touched only on the socket's reactor thread (handler callbacks);
+        // the test reads `flushed` after the reactor has signalled it through `done`.
+        let total: Int
+        var done: CheckedContinuation<Void, Never>?
+        init(total: Int) { self.total = total }
+
+        func start(_ socket: DatagramSocket) {
+            for index in 0..<total {
+                var byte = UInt8(truncatingIfNeeded: index)
+                try? withUnsafeBytes(of: &byte) { try socket.send($0) }
+            }
+            try? socket.flush()
+            if socket.pendingWriteCount == 0 { done.take()?.resume() }
+        }
+
+        func readable(_ socket: DatagramSocket) {}
+        func writable(_ socket: DatagramSocket) { done.take()?.resume() }
+    }
+
+    @Test func handlerSendQueueDrainsWhenWritable() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let (left, right) = try await UDPConn.pair(on: group.reactors[1])
+            defer { left.close(); right.close() }
+            let flooder = Flooder(total: 1_000)
+            let socket = left.socket
+            async let flushed: Void = withCheckedContinuation { continuation in
+                socket.reactor.execute {
+                    flooder.done = continuation
+                    socket.setHandler(flooder)
+                    flooder.start(socket)
+                }
+            }
+            var received = 0
+            var batch: [Datagram] = []
+            while received < 1_000 {
+                received += try await right.read(into: &batch, maxCount: 64)
+                right.recycle(&batch)
+            }
+            await flushed
+            #expect(socket.stats.datagramsWritten == 1_000)
+            #expect(socket.stats.sendCalls < 1_000, "queued datagrams go out in sendmmsg batches")
+        }
+    }
+}

@@ -64,7 +64,13 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         }
     }
 
-    static let interest = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue)
+    /// Watched for reading only: on a datagram socket every sent datagram, once delivered,
+    /// frees send-buffer space and so raises a new EPOLLOUT edge, a wake-up per send for
+    /// nothing. Write readiness is watched only while a send waits (`watchWritable`).
+    static let interest = UInt32(EPOLLIN.rawValue)
+    static let interestWithWritable = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue)
+    /// True while EPOLLOUT is watched (a send would have blocked).
+    var watchingWritable = false
 
     /// Adopts a bound (and possibly connected) non-blocking datagram descriptor the reactor
     /// already counts, and registers it. On failure the fd is closed.
@@ -126,6 +132,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         readsThisEvent = 0
         if writeReady && pendingWriteCount > 0 { flushFromEvent() }
         guard fd >= 0 else { return }
+        if watchingWritable && writeReady && pendingWriteCount == 0 { watchWritable(false) }
         switch delegate {
         case .none: break
         case .conn(let conn):
@@ -257,7 +264,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         let result = try Syscall.send(fd, bytes, to: destination, from: source, address: remoteAddress)
         switch result {
         case .processed(let count): noteSent(calls: 1, datagrams: 1, bytes: count)
-        case .wouldBlock: writeReady = false
+        case .wouldBlock: blockedOnWrite()
         }
         return result
     }
@@ -269,9 +276,26 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         let result = try Syscall.sendBatch(fd, reactor.sendVector, count: count, address: remoteAddress)
         switch result {
         case .processed(let sent): noteSent(calls: 1, datagrams: sent, bytes: sent == count ? bytes : sentBytes(sent))
-        case .wouldBlock: writeReady = false
+        case .wouldBlock: blockedOnWrite()
         }
         return result
+    }
+
+    /// A send would have blocked: wait for write readiness, watching EPOLLOUT meanwhile.
+    private func blockedOnWrite() {
+        writeReady = false
+        if !watchingWritable { watchWritable(true) }
+    }
+
+    /// Starts or stops watching EPOLLOUT. If epoll refuses (it does not for a registered
+    /// socket), write readiness is assumed so that no sender waits for an edge that never comes.
+    private func watchWritable(_ on: Bool) {
+        do {
+            try reactor.modify(fd: fd, events: on ? DatagramSocket.interestWithWritable : DatagramSocket.interest, token: token)
+            watchingWritable = on
+        } catch {
+            writeReady = true
+        }
     }
 
     private func sentBytes(_ count: Int) -> Int {

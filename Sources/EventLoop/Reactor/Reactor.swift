@@ -174,6 +174,13 @@ public final class Reactor: @unchecked Sendable {
         return token
     }
 
+    /// Changes the events a registered `fd` is watched for (edge-triggered still), keeping its
+    /// token. Readiness that holds already is reported again as a new edge.
+    func modify(fd: Int32, events: UInt32, token: UInt64) throws(NetError) {
+        assertOnReactor()
+        try Syscall.epollModify(epollFD, fd: fd, events: events | UInt32(EPOLLET.rawValue), data: token)
+    }
+
     /// Forgets a registration; the caller closes the descriptor (which removes it from epoll).
     func release(token: UInt64) {
         assertOnReactor()
