@@ -6,7 +6,8 @@ import Glibc
 /// `EchoExample bench`: a load client on the library's own `Dialer`. Opens `-c` connections
 /// over a reactor group, keeps `-p` messages of `-s` bytes in flight on each, checks every
 /// echoed byte, and reports throughput and latency percentiles for the `-d` window after the
-/// `--warmup`. Exits non-zero on any error or mismatch.
+/// `--warmup`. Exits non-zero on any error or mismatch. With `--udp` it loads a UDP echo server
+/// instead (`BenchCommand+UDP.swift`).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
