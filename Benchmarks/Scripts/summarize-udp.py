@@ -55,7 +55,8 @@ for workload in order:
     for server in servers:
         rate = median(workload, server, "pps")
         cpu = median(workload, server, "server_cpu_us_per_msg") or 0
-        gain = ratio(rate, median(workload, server + "-b1", "pps")) if not server.endswith("-b1") else ""
+        twin = server.replace("-nogso", "") + "-b1"
+        gain = ratio(rate, median(workload, twin, "pps")) if not server.endswith("-b1") else ""
         runs = len(rows[workload][(server, "pps")])
         print(f"| `{workload}` | {server} | {rate:,.0f} | {median(workload, server, 'p99_us'):,.0f} | "
               f"{median(workload, server, 'loss_pct'):.2f} | {cpu:.2f} | {ratio(rate, base)} | {ratio(cpu, base_cpu)} | "

@@ -5,8 +5,9 @@
 #
 #   Benchmarks/Scripts/udp-vs-nio.sh [ROUNDS] [SECONDS]
 #
-# SERVERS: any of nio (vector reads 32), nio-b1 (vector reads off), async, handler (batch 32),
-#   async-b1, handler-b1 (--udp-batch 1: one recvmsg and sendmsg per datagram); default all.
+# SERVERS: any of nio (vector reads 32), nio-b1 (vector reads off), async, handler (batch 32,
+#   segmentation offload on), async-nogso, handler-nogso (batch 32, --no-udp-gso), async-b1,
+#   handler-b1 (--udp-batch 1: one recvmsg and sendmsg per datagram); default all.
 # WORKLOADS: '|'-separated load-generator flags (default: 64-byte datagrams, 16 flows, 8 in
 #   flight each, batch 32; and 1,400-byte datagrams).
 # CLIENT: c (default) drives the servers with the benchmark kit's udpload (C, epoll, one
@@ -20,7 +21,7 @@ rounds="${1:-3}"
 seconds="${2:-3}"
 port_base=19700
 IFS='|' read -r -a workloads <<< "${WORKLOADS:--f 16 -s 64 -p 8 --batch 32|-f 16 -s 1400 -p 4 --batch 32}"
-read -r -a servers <<< "${SERVERS:-nio async handler nio-b1 async-b1 handler-b1}"
+read -r -a servers <<< "${SERVERS:-nio async handler async-nogso handler-nogso nio-b1 async-b1 handler-b1}"
 client="${CLIENT:-c}"
 scratch="${SCRATCH:-$here/.build}"
 
@@ -41,6 +42,7 @@ start_server() { # name port -> pid (waits for the "listening on" line)
     nio-b1) taskset -c 0 "$nio_bin" --port "$2" --threads 1 --vector-reads 0 >"$log" 2>&1 & ;;
     async|handler) taskset -c 0 "$echo_bin" serve --udp-listen "127.0.0.1:$2" --threads 1 --api "$1" >"$log" 2>&1 & ;;
     async-b1|handler-b1) taskset -c 0 "$echo_bin" serve --udp-listen "127.0.0.1:$2" --threads 1 --api "${1%-b1}" --udp-batch 1 >"$log" 2>&1 & ;;
+    async-nogso|handler-nogso) taskset -c 0 "$echo_bin" serve --udp-listen "127.0.0.1:$2" --threads 1 --api "${1%-nogso}" --no-udp-gso >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 200); do

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include "CEventLoop.h"
 
 _Static_assert(sizeof(struct cel_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
@@ -54,8 +56,8 @@ int cel_sendmmsg(int fd, struct cel_mmsghdr *messages, unsigned int count, int f
     return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
 }
 
-size_t cel_pktinfo_space(void) {
-    return CMSG_SPACE(sizeof(struct in6_pktinfo));
+size_t cel_control_space(void) {
+    return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t));
 }
 
 int cel_pktinfo_destination(const struct msghdr *message, struct sockaddr_storage *out) {
@@ -82,14 +84,16 @@ int cel_pktinfo_destination(const struct msghdr *message, struct sockaddr_storag
     return 0;
 }
 
-size_t cel_pktinfo_source(void *control, size_t capacity, const struct sockaddr *source) {
+size_t cel_send_control(void *control, size_t capacity, const struct sockaddr *source, unsigned short segment) {
     struct msghdr message;
     memset(&message, 0, sizeof(message));
     message.msg_control = control;
     message.msg_controllen = capacity;
-    if (source->sa_family == AF_INET && capacity >= CMSG_SPACE(sizeof(struct in_pktinfo))) {
-        memset(control, 0, CMSG_SPACE(sizeof(struct in_pktinfo)));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    size_t length = 0;
+    if (capacity < cel_control_space()) return 0;
+    memset(control, 0, cel_control_space());
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    if (source != NULL && source->sa_family == AF_INET) {
         c->cmsg_level = IPPROTO_IP;
         c->cmsg_type = IP_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
@@ -97,11 +101,9 @@ size_t cel_pktinfo_source(void *control, size_t capacity, const struct sockaddr 
         memset(&info, 0, sizeof(info));
         info.ipi_spec_dst = ((const struct sockaddr_in *)source)->sin_addr;
         memcpy(CMSG_DATA(c), &info, sizeof(info));
-        return CMSG_SPACE(sizeof(struct in_pktinfo));
-    }
-    if (source->sa_family == AF_INET6 && capacity >= CMSG_SPACE(sizeof(struct in6_pktinfo))) {
-        memset(control, 0, CMSG_SPACE(sizeof(struct in6_pktinfo)));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        length += CMSG_SPACE(sizeof(struct in_pktinfo));
+        c = (struct cmsghdr *)((char *)control + length);
+    } else if (source != NULL && source->sa_family == AF_INET6) {
         c->cmsg_level = IPPROTO_IPV6;
         c->cmsg_type = IPV6_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
@@ -109,7 +111,16 @@ size_t cel_pktinfo_source(void *control, size_t capacity, const struct sockaddr 
         memset(&info, 0, sizeof(info));
         info.ipi6_addr = ((const struct sockaddr_in6 *)source)->sin6_addr;
         memcpy(CMSG_DATA(c), &info, sizeof(info));
-        return CMSG_SPACE(sizeof(struct in6_pktinfo));
+        length += CMSG_SPACE(sizeof(struct in6_pktinfo));
+        c = (struct cmsghdr *)((char *)control + length);
     }
-    return 0;
+    if (segment != 0) {
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t size = segment;
+        memcpy(CMSG_DATA(c), &size, sizeof(size));
+        length += CMSG_SPACE(sizeof(uint16_t));
+    }
+    return length;
 }

@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("UDP datagrams per recvmmsg/sendmmsg (1: one recvmsg and sendmsg each).", valueName: "n"))
     var udpBatch: Int = 32
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "UDP: send runs of equal echoes to one sender as one segmented send (UDP_SEGMENT).")
+    var udpGso = true
+
     @Option(name: .long, help: "Reactor threads (default: one per available core).")
     var threads: Int?
 
@@ -69,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             listeners = try await Self.listen(on: tcpAddresses, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
             do {
-                udpListeners = try await Self.listenUDP(on: udpListen, group: group)
+                udpListeners = try await Self.listenUDP(on: udpListen, group: group, segmentation: udpGso)
             } catch {
                 listeners.forEach { $0.close() }
                 throw error
@@ -127,13 +130,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Opens every UDP listener (closing those already open when one fails). A socket bound to
     /// a wildcard address reads each datagram's destination, to answer from it.
-    static func listenUDP(on addresses: [String], group: ReactorGroup) async throws -> [UDPListener] {
+    static func listenUDP(on addresses: [String], group: ReactorGroup, segmentation: Bool) async throws -> [UDPListener] {
         var listeners: [UDPListener] = []
         do {
             for text in addresses {
                 let address = try SocketAddress(text)
                 let wildcard = address.host == "0.0.0.0" || address.host == "::"
-                let options = DatagramOptions(dualStack: address.host == "::", packetInfo: wildcard)
+                let options = DatagramOptions(dualStack: address.host == "::", packetInfo: wildcard, segmentationOffload: segmentation)
                 listeners.append(try await UDPListener.listen(address, group: group, options: options))
             }
         } catch {

@@ -64,4 +64,37 @@ import Testing
             #expect(server.stats.receiveCalls <= 10)
         }
     }
+
+    /// Runs of equal datagrams to one destination go out as segmented sends; the receiver
+    /// still gets each datagram on its own, in order, whatever the mix of sizes and peers.
+    @Test func segmentedRunsArriveAsSeparateDatagrams() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let options = DatagramOptions(receiveBufferSize: 1 << 20)
+            let first = try await UDPConn.bind(.loopbackIPv4(), on: group.reactors[1], options: options)
+            let second = try await UDPConn.bind(.loopbackIPv4(), on: group.reactors[1], options: options)
+            let client = try await UDPConn.bind(.loopbackIPv4(), on: group.reactors[0])
+            defer { first.close(); second.close(); client.close() }
+            // 20 of 64 bytes and a shorter one to `first`, 2 to `second`, 30 more to `first`,
+            // one of 1,500 bytes (too large to merge) and one empty datagram.
+            var sizes: [(Int, UDPConn)] = Array(repeating: (64, first), count: 20) + [(10, first), (64, second), (64, second)]
+            sizes += Array(repeating: (1_400, first), count: 30) + [(1_500, first), (0, first)]
+            let outgoing = sizes.enumerated().map { index, entry in
+                Datagram(data: Pattern.bytes(at: index, count: entry.0), remoteAddress: entry.1.localAddress!)
+            }
+            try await client.write(contentsOf: outgoing)
+            #expect(client.stats.datagramsWritten == UInt64(sizes.count))
+            #expect(client.stats.sendCalls == 1)
+            for (conn, expected) in [(first, outgoing.filter { $0.remoteAddress == first.localAddress }),
+                                     (second, outgoing.filter { $0.remoteAddress == second.localAddress })] {
+                let reader = Task(executorPreference: conn.reactor) {
+                    var received: [Datagram] = []
+                    while received.count < expected.count { _ = try await conn.read(into: &received, maxCount: 64) }
+                    return received
+                }
+                let received = try await reader.value
+                #expect(received.map(\.data) == expected.map(\.data))
+                #expect(received.allSatisfy { !$0.isTruncated && $0.remoteAddress == client.localAddress })
+            }
+        }
+    }
 }

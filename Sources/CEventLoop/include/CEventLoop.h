@@ -37,14 +37,16 @@ struct cel_mmsghdr {
 int cel_recvmmsg(int fd, struct cel_mmsghdr *messages, unsigned int count, int flags);
 int cel_sendmmsg(int fd, struct cel_mmsghdr *messages, unsigned int count, int flags);
 
-// Control-message space for one IPv4 or IPv6 packet-info message (CMSG_SPACE of the larger).
-size_t cel_pktinfo_space(void);
+// Control-message space for a packet-info message (the IPv6 one, the larger) and a UDP_SEGMENT
+// message: what one received or sent datagram needs at most.
+size_t cel_control_space(void);
 // The destination address of a received datagram from its IP_PKTINFO or IPV6_PKTINFO control
 // message, as a sockaddr_in or sockaddr_in6 (port 0) in *out. Returns 1 when found, else 0.
 int cel_pktinfo_destination(const struct msghdr *message, struct sockaddr_storage *out);
-// Writes one IP_PKTINFO (AF_INET) or IPV6_PKTINFO (AF_INET6) control message that makes a
-// send go out from `source`'s address into `control`; returns its length, 0 when it does not
-// fit or the family has none.
-size_t cel_pktinfo_source(void *control, size_t capacity, const struct sockaddr *source);
+// Writes the control messages of one send into `control`: IP_PKTINFO (AF_INET) or
+// IPV6_PKTINFO (AF_INET6) making it go out from `source`'s address when `source` is not NULL,
+// and UDP_SEGMENT (generic segmentation offload: the payload is cut into datagrams of
+// `segment` bytes) when `segment` is not 0. Returns the length written, 0 for none.
+size_t cel_send_control(void *control, size_t capacity, const struct sockaddr *source, unsigned short segment);
 
 #endif

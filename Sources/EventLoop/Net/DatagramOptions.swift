@@ -20,10 +20,17 @@ public struct DatagramOptions: Sendable, Hashable {
     public var receiveBufferSize: Int32?
     /// SO_SNDBUF in bytes (the kernel doubles it); nil: default.
     public var sendBufferSize: Int32?
+    /// Batched sends (`write(contentsOf:)`, the handler level's `flush()`) merge runs of
+    /// consecutive datagrams of one size (up to 1,472 bytes) to the same destination into one
+    /// segmented send (UDP_SEGMENT, generic segmentation offload): the receiver still gets
+    /// separate datagrams, the sender's stack is crossed once per run. On by default for UDP,
+    /// and turned off by itself on a kernel that refuses it; never used for Unix sockets.
+    public var segmentationOffload = true
 
     /// Options with the defaults above, any of them given here.
     public init(reuseAddress: Bool = false, reusePort: Bool = false, dualStack: Bool = false, broadcast: Bool = false,
-                packetInfo: Bool = false, receiveBufferSize: Int32? = nil, sendBufferSize: Int32? = nil) {
+                packetInfo: Bool = false, receiveBufferSize: Int32? = nil, sendBufferSize: Int32? = nil,
+                segmentationOffload: Bool = true) {
         self.reuseAddress = reuseAddress
         self.reusePort = reusePort
         self.dualStack = dualStack
@@ -31,6 +38,7 @@ public struct DatagramOptions: Sendable, Hashable {
         self.packetInfo = packetInfo
         self.receiveBufferSize = receiveBufferSize
         self.sendBufferSize = sendBufferSize
+        self.segmentationOffload = segmentationOffload
     }
 
     /// A new datagram socket for `family` with these options, bound to `address` when given.

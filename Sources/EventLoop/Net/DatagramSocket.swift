@@ -71,16 +71,24 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     static let interestWithWritable = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue)
     /// True while EPOLLOUT is watched (a send would have blocked).
     var watchingWritable = false
+    /// Batched sends merge runs of small datagrams to one destination (UDP_SEGMENT); off for
+    /// Unix sockets, and turned off for good if the kernel refuses it.
+    var segmentation: Bool
+    /// How many datagrams the message a batched send last failed on carried.
+    var lastRefusedDatagrams = 1
 
     /// Adopts a bound (and possibly connected) non-blocking datagram descriptor the reactor
     /// already counts, and registers it. On failure the fd is closed.
-    init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool) throws(NetError) {
+    init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool,
+         segmentation: Bool = true) throws(NetError) {
         reactor.assertOnReactor()
         self.fd = fd
         self.reactor = reactor
         localAddress = local ?? Syscall.localAddress(fd)
         remoteAddress = remote
         self.packetInfo = packetInfo
+        let family = (local ?? remote)?.family
+        self.segmentation = segmentation && (family == AF_INET || family == AF_INET6)
         do {
             token = try reactor.register(fd: fd, events: DatagramSocket.interest, handler: self)
         } catch {
@@ -269,16 +277,43 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         return result
     }
 
-    /// Sends up to 64 messages prepared in the reactor's send vector with one `sendmmsg`:
-    /// `.processed(n)` with n ≥ 1 sent, or `.wouldBlock`. Throws the first message's error.
-    func sendBatchNow(count: Int, bytes: Int) throws(NetError) -> IOResult<Int> {
+    /// Sends up to 64 datagrams (`datagram(i)` gives each) with one `sendmmsg`, runs of
+    /// small datagrams to one destination merged into segmented sends (see
+    /// ``MessageVector/prepareSends(count:segmentation:_:)``): `.processed(n)` with the n ≥ 1
+    /// datagrams sent (in order), or `.wouldBlock`. Throws the error of the first message the
+    /// kernel refused, after setting ``lastRefusedDatagrams`` to the datagrams it carried. A
+    /// kernel without segmentation offload for this socket turns it off here, once, and the
+    /// same datagrams are sent one by one.
+    func sendDatagrams(count: Int, _ datagram: (Int) -> MessageVector.Outgoing) throws(NetError) -> IOResult<Int> {
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.sendBatch(fd, reactor.sendVector, count: count, address: remoteAddress)
-        switch result {
-        case .processed(let sent): noteSent(calls: 1, datagrams: sent, bytes: sent == count ? bytes : sentBytes(sent))
-        case .wouldBlock: blockedOnWrite()
+        let vector = reactor.sendVector
+        while true {
+            let messages = vector.prepareSends(count: min(count, MessageVector.capacity), segmentation: segmentation, datagram)
+            let result: IOResult<Int>
+            do {
+                result = try Syscall.sendBatch(fd, vector, count: messages, address: remoteAddress)
+            } catch {
+                if vector.datagramCounts[0] > 1, segmentation, let code = error.errno,
+                   [EIO, EINVAL, ENOPROTOOPT, EOPNOTSUPP].contains(code) {
+                    segmentation = false  // no offload here: send them as separate messages
+                    continue
+                }
+                lastRefusedDatagrams = vector.datagramCounts[0]
+                throw error
+            }
+            guard case .processed(let sent) = result else {
+                blockedOnWrite()
+                return .wouldBlock
+            }
+            var datagrams = 0
+            var bytes = 0
+            for message in 0..<sent {
+                datagrams += vector.datagramCounts[message]
+                bytes += vector.byteCounts[message]
+            }
+            noteSent(calls: 1, datagrams: datagrams, bytes: bytes)
+            return .processed(datagrams)
         }
-        return result
     }
 
     /// A send would have blocked: wait for write readiness, watching EPOLLOUT meanwhile.
@@ -296,10 +331,6 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         } catch {
             writeReady = true
         }
-    }
-
-    private func sentBytes(_ count: Int) -> Int {
-        (0..<count).reduce(0) { $0 + reactor.sendVector.vectors[$1].iov_len }
     }
 
     @inline(__always)
@@ -329,22 +360,21 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         reactor.assertOnReactor()
         while pendingWriteCount > 0 && writeReady && fd >= 0 {
             let count = min(pendingWriteCount, MessageVector.capacity)
-            let vector = reactor.sendVector
-            var total = 0
-            outbound.withUnsafeReadableBytes { all in
-                for index in 0..<count {
-                    let entry = queued[queuedHead + index]
-                    let bytes = UnsafeRawBufferPointer(rebasing: all[(entry.offset - outbound.readerIndex)...].prefix(entry.length))
-                    vector.prepareSend(index, bytes: bytes, to: entry.destination, from: entry.source)
-                    total += entry.length
-                }
-            }
+            let base = outbound.storage.bytes + outbound.base
+            let head = queuedHead
             do {
-                guard case .processed(let sent) = try sendBatchNow(count: count, bytes: total) else { return }
+                let result = try queued.withUnsafeBufferPointer { entries throws(NetError) in
+                    try sendDatagrams(count: count) { index in
+                        let entry = entries[head + index]
+                        return MessageVector.Outgoing(bytes: UnsafeRawBufferPointer(start: base + entry.offset, count: entry.length),
+                                                      destination: entry.destination, source: entry.source)
+                    }
+                }
+                guard case .processed(let sent) = result else { return }
                 queuedHead += sent
             } catch {
-                Counters.bump(counters.sendErrors, by: 1)
-                queuedHead += 1
+                Counters.bump(counters.sendErrors, by: UInt64(lastRefusedDatagrams))
+                queuedHead += lastRefusedDatagrams
                 resetQueueIfEmpty()
                 throw error
             }

@@ -36,7 +36,10 @@ extension UDPConn {
     }
 
     /// Sends every datagram of `datagrams`, in order, up to 64 per `sendmmsg`, each to its
-    /// `remoteAddress` (nil: the connected peer) and from its `localAddress` when set. Waits
+    /// `remoteAddress` (nil: the connected peer) and from its `localAddress` when set. Runs of
+    /// datagrams of one size (up to 1,472 bytes) to the same destination go as one segmented
+    /// send (UDP generic segmentation offload: the peer still receives separate datagrams, the
+    /// stack is crossed once per run; turned off by itself where the kernel lacks it). Waits
     /// while the send buffer is full. Throws the error of the first datagram the kernel
     /// refuses (those before it were sent), as ``write(_:to:)`` does.
     public nonisolated(nonsending) func write(contentsOf datagrams: [Datagram]) async throws {
@@ -45,19 +48,19 @@ extension UDPConn {
         defer { writeBusy = false }
         var next = 0
         while next < datagrams.count {
-            let count = min(datagrams.count - next, MessageVector.capacity)
-            let vector = reactor.sendVector
-            var total = 0
-            for index in 0..<count {
-                let datagram = datagrams[next + index]
-                datagram.data.withUnsafeReadableBytes { bytes in
-                    vector.prepareSend(index, bytes: bytes, to: datagram.remoteAddress, from: datagram.localAddress)
-                }
-                total += datagram.data.readableBytes
-            }
-            // The vector points into `datagrams`' buffers, which the array keeps alive and
+            let first = next
+            // The messages point into `datagrams`' buffers, which the array keeps alive and
             // unchanged until the call returns (no suspension in between).
-            switch try socket.sendBatchNow(count: count, bytes: total) {
+            let outcome = try datagrams.withUnsafeBufferPointer { all throws(NetError) in
+                try socket.sendDatagrams(count: all.count - first) { index in
+                    let datagram = all[first + index]
+                    let data = datagram.data
+                    return MessageVector.Outgoing(
+                        bytes: UnsafeRawBufferPointer(start: data.storage.bytes + data.base + data.readerIndex, count: data.readableBytes),
+                        destination: datagram.remoteAddress, source: datagram.localAddress)
+                }
+            }
+            switch outcome {
             case .processed(let sent): next += sent
             case .wouldBlock: try await waitForWritable()
             }

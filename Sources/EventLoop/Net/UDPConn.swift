@@ -55,7 +55,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         let fd = try options.makeSocket(family: address.family, bindingTo: address)
         let local = address.family == AF_UNIX ? address : Syscall.localAddress(fd)
         return try await adopt(fd, on: reactor, local: local, remote: nil, packetInfo: options.packetInfo(for: address.family),
-                               ownsPath: address.family == AF_UNIX)
+                               ownsPath: address.family == AF_UNIX, segmentation: options.segmentationOffload)
     }
 
     /// Binds a socket to `address` on a reactor of `group` (round-robin).
@@ -78,7 +78,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         }
         let bound = remote.family == AF_UNIX ? local : Syscall.localAddress(fd)
         return try await adopt(fd, on: reactor, local: bound, remote: remote, packetInfo: options.packetInfo(for: remote.family),
-                               ownsPath: local?.family == AF_UNIX)
+                               ownsPath: local?.family == AF_UNIX, segmentation: options.segmentationOffload)
     }
 
     /// Two connected Unix datagram sockets (`socketpair`), both on `reactor`. Throws ``NetError``.
@@ -101,11 +101,12 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
 
     /// Registers `fd` with `reactor` (counted as the reactor's socket) and wraps it.
     static func adopt(_ fd: Int32, on reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool,
-                      ownsPath: Bool) async throws -> UDPConn {
+                      ownsPath: Bool, segmentation: Bool = true) async throws -> UDPConn {
         do {
             return try await reactor.submit {
                 reactor.socketOpened()
-                let socket = try DatagramSocket(adopting: fd, reactor: reactor, local: local, remote: remote, packetInfo: packetInfo)
+                let socket = try DatagramSocket(adopting: fd, reactor: reactor, local: local, remote: remote, packetInfo: packetInfo,
+                                                segmentation: segmentation)
                 socket.ownsPath = ownsPath
                 return UDPConn(socket: socket)
             }

@@ -23,6 +23,25 @@ final class MessageVector: @unchecked Sendable {
     let controlSpace: Int
     /// Receive slots (`capacity` × `slotSize` bytes), nil for a send vector.
     let slots: UnsafeMutableRawPointer?
+    /// For each prepared send message: how many datagrams and bytes it carries.
+    let datagramCounts: UnsafeMutablePointer<Int>
+    let byteCounts: UnsafeMutablePointer<Int>
+
+    /// One datagram to send: its bytes, its destination (nil when connected) and the local
+    /// address to send from (nil: the kernel's choice).
+    struct Outgoing {
+        var bytes: UnsafeRawBufferPointer
+        var destination: SocketAddress?
+        var source: SocketAddress?
+    }
+
+    /// Datagrams of at most this size may be merged into one segmented send (they then fit an
+    /// Ethernet MTU as the kernel cuts them; larger ones go one by one).
+    static let maxSegmentSize = 1_472
+    /// Datagrams per segmented send at most (the kernel's UDP_MAX_SEGMENTS is 64 or more).
+    static let maxSegments = 64
+    /// Bytes per segmented send at most (well inside the 64 KiB of one IP packet).
+    static let maxSegmentedBytes = 60_000
 
     init(receiving: Bool) {
         let count = MessageVector.capacity
@@ -32,9 +51,13 @@ final class MessageVector: @unchecked Sendable {
         vectors.initialize(repeating: iovec(), count: count)
         addresses = .allocate(capacity: count)
         addresses.initialize(repeating: sockaddr_storage(), count: count)
-        controlSpace = (Int(cel_pktinfo_space()) + 15) & ~15
+        controlSpace = (Int(cel_control_space()) + 15) & ~15
         controls = .allocate(byteCount: controlSpace * count, alignment: 16)
         slots = receiving ? .allocate(byteCount: count * MessageVector.slotSize, alignment: 64) : nil
+        datagramCounts = .allocate(capacity: count)
+        datagramCounts.initialize(repeating: 0, count: count)
+        byteCounts = .allocate(capacity: count)
+        byteCounts.initialize(repeating: 0, count: count)
     }
 
     deinit {
@@ -43,6 +66,8 @@ final class MessageVector: @unchecked Sendable {
         addresses.deallocate()
         controls.deallocate()
         slots?.deallocate()
+        datagramCounts.deallocate()
+        byteCounts.deallocate()
     }
 
     /// Points message `index` at its receive slot, its address slot and (when `control`) its
@@ -59,11 +84,54 @@ final class MessageVector: @unchecked Sendable {
         headers[index].msg_len = 0
     }
 
-    /// Points message `index` at `bytes`, addressed to `destination` (nil on a connected
-    /// socket) and, when `source` is given, sent from that address (IP_PKTINFO/IPV6_PKTINFO).
+    /// Lays out `count` datagrams (at most ``capacity``) as send messages and returns how many
+    /// messages that made. With `segmentation` on, a run of consecutive datagrams to the same
+    /// destination from the same source, all of one size of at most ``maxSegmentSize`` (the
+    /// last may be shorter), becomes one message with UDP_SEGMENT: the kernel sends them as
+    /// one packet through the stack and cuts it into the same datagrams at the end (generic
+    /// segmentation offload). Order is kept. `datagramCounts` and `byteCounts` say what each
+    /// message carries.
+    func prepareSends(count: Int, segmentation: Bool, _ datagram: (Int) -> Outgoing) -> Int {
+        var message = 0
+        var index = 0
+        var next = count > 0 ? datagram(0) : nil
+        while let first = next {
+            vectors[index] = MessageVector.vector(first.bytes)
+            var run = 1
+            var total = first.bytes.count
+            next = index + 1 < count ? datagram(index + 1) : nil
+            let size = first.bytes.count
+            if segmentation && size > 0 && size <= MessageVector.maxSegmentSize {
+                while let candidate = next, run < MessageVector.maxSegments, candidate.bytes.count > 0,
+                      candidate.bytes.count <= size, total + candidate.bytes.count <= MessageVector.maxSegmentedBytes,
+                      candidate.destination == first.destination, candidate.source == first.source {
+                    vectors[index + run] = MessageVector.vector(candidate.bytes)
+                    total += candidate.bytes.count
+                    run += 1
+                    next = index + run < count ? datagram(index + run) : nil
+                    if candidate.bytes.count < size { break }  // a shorter datagram ends a run
+                }
+            }
+            prepareMessage(message, vectors: index, count: run, to: first.destination, from: first.source,
+                           segment: run > 1 ? size : 0)
+            datagramCounts[message] = run
+            byteCounts[message] = total
+            message += 1
+            index += run
+        }
+        return message
+    }
+
     @inline(__always)
-    func prepareSend(_ index: Int, bytes: UnsafeRawBufferPointer, to destination: SocketAddress?, from source: SocketAddress?) {
-        vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+    private static func vector(_ bytes: UnsafeRawBufferPointer) -> iovec {
+        iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+    }
+
+    /// Points message `index` at `count` iovecs from `first`, addressed to `destination` (nil
+    /// on a connected socket), sent from `source` when given, cut into `segment`-byte
+    /// datagrams when `segment` is not 0.
+    private func prepareMessage(_ index: Int, vectors first: Int, count: Int, to destination: SocketAddress?,
+                                from source: SocketAddress?, segment: Int) {
         var nameLength: socklen_t = 0
         if let destination {
             nameLength = destination.withSockAddr { address, length in
@@ -72,14 +140,19 @@ final class MessageVector: @unchecked Sendable {
             }
         }
         var controlLength = 0
-        if let source {
-            controlLength = source.withSockAddr { address, _ in
-                Int(cel_pktinfo_source(controls + index * controlSpace, controlSpace, address))
+        if source != nil || segment != 0 {
+            let control = controls + index * controlSpace
+            if let source {
+                controlLength = source.withSockAddr { address, _ in
+                    Int(cel_send_control(control, controlSpace, address, UInt16(segment)))
+                }
+            } else {
+                controlLength = Int(cel_send_control(control, controlSpace, nil, UInt16(segment)))
             }
         }
         headers[index].msg_hdr = msghdr(
             msg_name: destination == nil ? nil : UnsafeMutableRawPointer(addresses + index),
-            msg_namelen: nameLength, msg_iov: vectors + index, msg_iovlen: 1,
+            msg_namelen: nameLength, msg_iov: vectors + first, msg_iovlen: count,
             msg_control: controlLength > 0 ? controls + index * controlSpace : nil,
             msg_controllen: controlLength, msg_flags: 0)
         headers[index].msg_len = 0

@@ -72,7 +72,7 @@ extension Syscall {
         } ?? 0
         return try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { control throws(NetError) in
             let controlLength = source.map { from in
-                from.withSockAddr { address, _ in Int(cel_pktinfo_source(control.baseAddress!, control.count, address)) }
+                from.withSockAddr { address, _ in Int(cel_send_control(control.baseAddress!, control.count, address, 0)) }
             } ?? 0
             return try withUnsafeMutablePointer(to: &vector) { vector throws(NetError) in
                 try withUnsafeMutablePointer(to: &name) { name throws(NetError) in
