@@ -10,9 +10,10 @@
 #   handler-b1 (--udp-batch 1: one recvmsg and sendmsg per datagram); default all.
 # WORKLOADS: '|'-separated load-generator flags (default: 64-byte datagrams, 16 flows, 8 in
 #   flight each, batch 32; and 1,400-byte datagrams).
-# CLIENT: c (default) drives the servers with the benchmark kit's udpload (C, epoll, one
-#   thread; needs the kit beside the repository, ../shared/bench, or BENCH_KIT=DIR); swift uses
-#   `EchoExample bench --udp` on one reactor instead.
+# CLIENT: swift (default) drives the servers with `EchoExample bench --udp` on one reactor
+#   (--server-pid gives the server's CPU per datagram); c uses the benchmark kit's udpload
+#   instead (C, epoll, one thread; needs the kit beside the repository, ../shared/bench, or
+#   BENCH_KIT=DIR). The Swift client loads the servers harder than udpload here.
 # SCRATCH: the build folder for the library's release build (default .build).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +23,7 @@ seconds="${2:-3}"
 port_base=19700
 IFS='|' read -r -a workloads <<< "${WORKLOADS:--f 16 -s 64 -p 8 --batch 32|-f 16 -s 1400 -p 4 --batch 32}"
 read -r -a servers <<< "${SERVERS:-nio async handler async-nogso handler-nogso nio-b1 async-b1 handler-b1}"
-client="${CLIENT:-c}"
+client="${CLIENT:-swift}"
 scratch="${SCRATCH:-$here/.build}"
 
 (cd "$here" && swift build -c release --scratch-path "$scratch" --product EchoExample >/dev/null)
@@ -60,7 +61,7 @@ run_client() { # port workload
   else
     local flags="${2/-f /-c }"
     # shellcheck disable=SC2086
-    taskset -c 1 "$echo_bin" bench --udp --connect "127.0.0.1:$1" --threads 1 $flags -d "$seconds" --warmup 1 2>/dev/null | tail -1 || true
+    taskset -c 1 "$echo_bin" bench --udp --connect "127.0.0.1:$1" --threads 1 $flags -d "$seconds" --warmup 1 --server-pid "$3" 2>/dev/null | tail -1 || true
   fi
 }
 

@@ -42,6 +42,7 @@ extension BenchCommand {
                                       measureFrom: measureFrom.nanoseconds)
         var total = UDPLoadClient.Outcome()
         var errors = 0
+        let serverCPU = serverPid.map { pid in Task { await Self.cpuSeconds(of: pid, from: measureFrom, until: stopSending) } }
         await withTaskGroup(of: UDPLoadClient.Outcome.self) { tasks in
             for (index, conn) in conns.enumerated() {
                 let client = UDPLoadClient(conn: conn, stream: PatternStream(connection: index), plan: plan, recorder: recorder)
@@ -59,9 +60,19 @@ extension BenchCommand {
                 total.late += outcome.late
             }
         }
-        return UDPBenchReport(flows: connections, size: size, pipeline: pipeline, batch: batch, duration: duration,
-                              recorded: recorder.merged(), sent: total.sent, lost: total.lost, late: total.late,
-                              errors: errors, mismatches: total.mismatches, maxLossPercent: maxLossPercent)
+        var report = UDPBenchReport(flows: connections, size: size, pipeline: pipeline, batch: batch, duration: duration,
+                                    recorded: recorder.merged(), sent: total.sent, lost: total.lost, late: total.late,
+                                    errors: errors, mismatches: total.mismatches, maxLossPercent: maxLossPercent)
+        report.serverCPUSeconds = await serverCPU?.value
+        return report
+    }
+
+    /// CPU seconds `pid` used between `from` and `until` (nil when unreadable).
+    private static func cpuSeconds(of pid: Int32, from: Deadline, until: Deadline) async -> Double? {
+        try? await Task.sleep(for: from - Deadline.now)
+        guard let start = ProcessCPU.seconds(of: pid) else { return nil }
+        try? await Task.sleep(for: until - Deadline.now)
+        return ProcessCPU.seconds(of: pid).map { $0 - start }
     }
 
     /// Opens `count` connected UDP sockets to `text` over the reactors of `group`, and checks

@@ -47,6 +47,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --udp: fail when more than this share of the window's datagrams was lost.", valueName: "percent"))
     var maxLossPct: Double = 1
 
+    @Option(name: .long, help: ArgumentHelp("With --udp: report this process's CPU per datagram over the measured window (the server's pid).", valueName: "pid"))
+    var serverPid: Int32?
+
     /// `--max-loss-pct`.
     var maxLossPercent: Double { maxLossPct }
 

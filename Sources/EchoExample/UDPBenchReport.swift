@@ -17,6 +17,8 @@ struct UDPBenchReport {
     var mismatches: Int
     /// The loss (percent of the datagrams sent in the window) above which the run fails.
     var maxLossPercent: Double
+    /// CPU seconds the `--server-pid` process used in the window, when asked for.
+    var serverCPUSeconds: Double?
 
     /// Lost datagrams in percent of those sent in the window.
     var lossPercent: Double { sent > 0 ? Double(lost) * 100 / Double(sent) : 0 }
@@ -38,6 +40,13 @@ struct UDPBenchReport {
 
     private func format(_ value: Double) -> String { BenchReport.format(value) }
 
+    /// ` server_cpu_pct=… server_cpu_us_per_msg=…` with `--server-pid`, else nothing.
+    private var serverCPUFields: String {
+        guard let seconds = serverCPUSeconds, duration > 0 else { return "" }
+        let perMessage = recorded.measured > 0 ? seconds * 1e6 / Double(recorded.measured) : 0
+        return " server_cpu_pct=\(format(seconds * 100 / duration)) server_cpu_us_per_msg=\(String(format2: perMessage))"
+    }
+
     /// The summary lines.
     var summary: [String] {
         [
@@ -56,6 +65,16 @@ struct UDPBenchReport {
             + " p50_us=\(format(latency(50))) p90_us=\(format(latency(90))) p99_us=\(format(latency(99)))"
             + " p999_us=\(format(latency(99.9))) max_us=\(format(maxLatency))"
             + " sent=\(sent) lost=\(lost) loss_pct=\(format(lossPercent)) late=\(late)"
+            + serverCPUFields
             + " errors=\(errors) mismatches=\(mismatches) status=\(succeeded ? "ok" : "fail")"
+    }
+}
+
+extension String {
+    /// A number with two decimals (`3.14`), without locale.
+    init(format2 value: Double) {
+        let hundredths = value.isFinite ? Int((value * 100).rounded()) : 0
+        let fraction = abs(hundredths % 100)
+        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
