@@ -353,8 +353,9 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         if pendingWriteCount >= MessageVector.capacity { try flush() }
     }
 
-    /// Sends the queued datagrams, 64 per `sendmmsg`, until the queue is empty or the socket
-    /// would block (the rest then goes when it turns writable). A datagram the kernel refuses
+    /// Sends the queued datagrams, 64 per `sendmmsg` (runs of equal small ones to one
+    /// destination as segmented sends, see ``DatagramOptions/segmentationOffload``), until the
+    /// queue is empty or the socket would block (the rest then goes when it turns writable). A datagram the kernel refuses
     /// is dropped, counted, and its error thrown; the ones after it stay queued. Reactor thread only.
     public func flush() throws(NetError) {
         reactor.assertOnReactor()
