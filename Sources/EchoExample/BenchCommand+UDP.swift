@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLoop
+import ExampleSupport
 import Glibc
 
 /// `bench --udp`: `-c` flows (connected UDP sockets) each keep `-p` datagrams of `-s` bytes in
