@@ -26,17 +26,23 @@ import Testing
         }
     }
 
+    /// Without `dualStack` an IPv6 wildcard socket leaves IPv4 alone: the same port stays free
+    /// for an IPv4 socket. With it, the IPv4 side of the port is taken.
     @Test(.enabled(if: hasIPv6Loopback, "this host has no ::1"))
     func ipv6OnlyByDefault() async throws {
         try await withReactorGroup { group in
-            let server = try await UDPConn.bind(try SocketAddress("[::]:0"), group: group)
-            defer { server.close() }
-            let v4 = try await UDPConn.connect(to: .loopbackIPv4(port: server.localAddress!.port!), on: group.reactors[0])
-            defer { v4.close() }
-            try await v4.write(ByteBuffer(string: "v4"))
-            var buffer = ByteBuffer()
-            let error = try await #require(throws: NetError.self) { try await v4.read(into: &buffer) }
-            #expect(error.isConnectionRefused, "nothing serves IPv4 on that port: \(error)")
+            let v6Only = try await UDPConn.bind(try SocketAddress("[::]:0"), group: group)
+            let port = v6Only.localAddress!.port!
+            let v4 = try await UDPConn.bind(.loopbackIPv4(port: port), group: group)
+            v4.close()
+            v6Only.close()
+            let dual = try await UDPConn.bind(try SocketAddress("[::]:0"), group: group, options: DatagramOptions(dualStack: true))
+            defer { dual.close() }
+            let error = try await #require(throws: NetError.self) {
+                try await UDPConn.bind(.loopbackIPv4(port: dual.localAddress!.port!), group: group)
+            }
+            #expect(error.errno == EADDRINUSE, "\(error)")
+            #expect(error.operation == "bind")
         }
     }
 
