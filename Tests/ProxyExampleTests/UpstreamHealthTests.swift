@@ -65,7 +65,10 @@ import TestSupport
                 #expect(try await proxy.stop() == 0)
                 let totals = try proxy.totals()
                 #expect(totals["paired"] == 10)
-                #expect(totals["upstream_failures"] == 1, "the down upstream is skipped during its back-off")
+                // Skipped during its back-off (1 s, then 2 s): one failure, or a few more when a
+                // loaded machine makes the ten rounds outlast the back-offs.
+                let failures = totals["upstream_failures"] ?? 0
+                #expect(failures >= 1 && failures <= 3, "\(failures) upstream failures")
             }
         }
     }
