@@ -58,6 +58,9 @@ import TestSupport
             #expect(result.forward.end == .endOfStream)
             #expect(result.backward.bytes == UInt64(downCount))
             #expect(result.backward.end == .endOfStream)
+            // Both streams ended: the relay has closed its two connections itself.
+            #expect(!joined.left.server.socket.isOpen)
+            #expect(!joined.right.client.socket.isOpen)
             switch splice {
             case .off: #expect(result.forward.splicedBytes == 0)
             case .on: #expect(result.forward.splicedBytes == UInt64(upCount))

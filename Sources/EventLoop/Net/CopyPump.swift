@@ -8,6 +8,9 @@ final class CopyPump {
     let destination: TCPConn
     private let splice: SpliceMode
     private let halfCloseAtEnd: Bool
+    /// Asked at end of stream: true when the relay ends with this direction and closes both
+    /// connections itself, so the half-close would only cost a syscall before the close.
+    var endsRelay: () -> Bool = { false }
     private var onFinish: ((CopyResult) -> Void)?
 
     private var buffer = ByteBuffer()
@@ -246,7 +249,7 @@ final class CopyPump {
     }
 
     private func endOfStream() -> CopyEnd {
-        if halfCloseAtEnd { destination.socket.closeWrite() }
+        if halfCloseAtEnd && !endsRelay() { destination.socket.closeWrite() }
         return .endOfStream
     }
 

@@ -88,14 +88,17 @@ extension TCPConn {
 
     /// Copies both ways between this connection and `other` until both directions are done:
     /// the proxy's core. End of stream on one side becomes a half-close (`shutdown(SHUT_WR)`)
-    /// of the other, and the other direction goes on. When a side resets or fails, both are
-    /// closed (the other one with a reset, when `options.passResetOn`). On the idle timeout
-    /// or cancellation both directions stop and the connections are left open for the caller.
+    /// of the other, and the other direction goes on. When both streams have ended, the relay
+    /// closes both connections (the last end of stream reaches its peer as the close's FIN,
+    /// which saves a shutdown per pair). When a side resets or fails, both are closed (the other
+    /// one with a reset, when `options.passResetOn`). On the idle timeout or cancellation both
+    /// directions stop and the connections are left open for the caller.
     ///
     /// Both connections must belong to the same reactor and have no read or write pending.
     /// Returns what each direction moved and how it ended; throws ``NetError`` only when the
     /// relay cannot start (`.concurrentOperation`, connections on different reactors, a pipe
-    /// when `splice` is `.on` and descriptors ran out). Close both connections afterwards.
+    /// when `splice` is `.on` and descriptors ran out). Close both connections afterwards
+    /// (closing is idempotent: the relay may already have done it).
     public func relay(with other: TCPConn, options: RelayOptions = RelayOptions()) async throws -> RelayResult {
         let results = try await runCopies([(self, other), (other, self)], splice: options.splice,
                                           idleTimeout: options.idleTimeout, halfClose: true, passResetOn: options.passResetOn)

@@ -11,6 +11,14 @@ final class RelaySession: @unchecked Sendable {
     private var waiter: UnsafeContinuation<[CopyResult], any Error>?
     private var idleNanoseconds: UInt64 = 0
     private var idleTimer: TimerHandle?
+    /// A two-way relay with half-close: the connections are closed here once both streams ended.
+    private var closesOnCleanEnd = false
+
+    /// True while the one direction still running reaches end of stream after the other one
+    /// ended the same way: the relay is over and closes both connections.
+    private var lastDirectionEndsCleanly: Bool {
+        remaining == 1 && results.allSatisfy { $0 == nil || $0?.end == .endOfStream }
+    }
 
     init(reactor: Reactor, passResetOn: Bool) {
         self.reactor = reactor
@@ -26,6 +34,10 @@ final class RelaySession: @unchecked Sendable {
             CopyPump(from: direction.0, to: direction.1, splice: splice, halfCloseAtEnd: halfClose) { [unowned self] result in
                 self.finished(index, result)
             }
+        }
+        if halfClose && directions.count == 2 {
+            closesOnCleanEnd = true
+            for pump in pumps { pump.endsRelay = { [unowned self] in self.lastDirectionEndsCleanly } }
         }
         if let idleTimeout {
             idleNanoseconds = UInt64(max(1, idleTimeout.nanosecondsSaturated))
@@ -79,6 +91,12 @@ final class RelaySession: @unchecked Sendable {
             break
         }
         if remaining == 0 {
+            if closesOnCleanEnd && results.allSatisfy({ $0?.end == .endOfStream }) {
+                // Both streams ended: close now (the last end of stream was not passed on as a
+                // half-close; the close sends that FIN). Both receive queues are drained, so
+                // the close is orderly, never a reset.
+                for pump in pumps { pump.source.socket.close() }
+            }
             cancelIdleTimer()
             waiter.take()?.resume(returning: results.map { $0! })
         }
