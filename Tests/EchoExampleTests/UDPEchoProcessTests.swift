@@ -37,8 +37,10 @@ import Testing
         }
         #expect(try await server.stop() == 0)
         let totals = try server.totals()
-        #expect(totals["datagrams_in"] == 3)
-        #expect(totals["datagrams_out"] == 3)
+        // At least ours, every one echoed: UDP ports are reused quickly, and a parallel test that
+        // sends to a port it saw closed may reach this server too (seen under a sanitizer).
+        #expect((totals["datagrams_in"] ?? 0) >= 3)
+        #expect(totals["datagrams_out"] == totals["datagrams_in"])
         #expect(totals["accepted"] == 0)
     }
 
