@@ -19,7 +19,7 @@ struct PairForwarder: Sendable {
     let resourceWarning: ResourceWarning
 
     /// Connect attempts per client: `--retries`, or one per upstream.
-    private var attempts: Int { settings.retries ?? upstreams.labels.count }
+    private var attempts: Int { settings.retries ?? upstreams.count }
 
     func serve(_ client: TCPConn) async {
         defer { client.close() }
@@ -77,7 +77,7 @@ struct PairForwarder: Sendable {
         let dialer = Dialer(timeout: settings.connectTimeout)
         var backoff = Duration.milliseconds(25)
         for attempt in 0..<attempts {
-            if tried.count == upstreams.labels.count { tried.removeAll() }
+            if tried.count == upstreams.count { tried.removeAll() }
             guard let pick = upstreams.pick(excluding: tried) else {
                 // Nothing to try now (every upstream down and probed); wait a little once more.
                 if attempt + 1 < attempts, (try? await Task.sleep(for: backoff)) != nil {

@@ -10,18 +10,18 @@ final class UpstreamPool: Sendable {
     private let policy: BalancePolicy
     private let logger: Logger
     private let metrics: ProxyMetrics
+    /// How many upstreams there are (fixed at start).
+    let count: Int
 
     /// A pool of `upstreams` (label and resolved addresses), all considered up at start.
     init(_ upstreams: [(label: String, addresses: [SocketAddress])], policy: BalancePolicy, logger: Logger, metrics: ProxyMetrics) {
         state = Locked(upstreams.map { UpstreamState(label: $0.label, addresses: $0.addresses) })
+        count = upstreams.count
         self.policy = policy
         self.logger = logger
         self.metrics = metrics
         for upstream in upstreams { metrics.upstreamState(upstream.label, up: true) }
     }
-
-    /// The labels, in configuration order.
-    var labels: [String] { state.withLock { $0.map(\.label) } }
 
     /// A choice of upstream for one connect attempt.
     struct Pick: Sendable {
