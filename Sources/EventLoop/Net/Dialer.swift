@@ -36,9 +36,10 @@ public struct Dialer: Sendable {
     /// Throws ``NetError`` (`connect`, the address, the errno, e.g. ECONNREFUSED, or `.timeout`),
     /// or `CancellationError` when the task is cancelled; no descriptor is left open either way.
     public func dial(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
-        if timeout == nil && retry.attempts == 1 {
-            // The common case, without the machinery: no array, no closure, no task group.
-            return try await connect(address, on: reactor)
+        if retry.attempts == 1 {
+            // The common case, without the machinery: no array, no task group; the timeout is
+            // a deadline on the connect's wait.
+            return try await connect(address, label: nil, timeout: timeout, on: reactor)
         }
         return try await dial([address], label: address.description, on: reactor)
     }
@@ -62,6 +63,9 @@ public struct Dialer: Sendable {
     /// Connects to the first of `addresses` that accepts, in order, with the fallback rules.
     public func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor) async throws -> TCPConn {
         precondition(!addresses.isEmpty, "dial needs at least one address")
+        if addresses.count == 1 && retry.attempts == 1 {
+            return try await connect(addresses[0], label: label, timeout: timeout, on: reactor)
+        }
         let label = label ?? addresses.map(\.description).joined(separator: ",")
         return try await withRetries(label: label) {
             try await withTryTimeout(label: label, on: reactor) {
@@ -181,13 +185,20 @@ public struct Dialer: Sendable {
 
     // MARK: one attempt
 
-    private func connect(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
-        if reactor.isCurrent { return try await connectOnReactor(address, reactor: reactor) }
+    /// One connect attempt. With a `timeout`, the wait for the handshake carries a deadline on
+    /// the reactor's timing wheel (no task, no task group), and its expiry throws `.timeout`
+    /// naming `label` (or the address).
+    private func connect(_ address: SocketAddress, label: String? = nil, timeout: Duration? = nil,
+                         on reactor: Reactor) async throws -> TCPConn {
+        if reactor.isCurrent { return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor) }
         if reactor.isStopped { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
-        return try await withTaskExecutorPreference(reactor) { try await connectOnReactor(address, reactor: reactor) }
+        return try await withTaskExecutorPreference(reactor) {
+            try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor)
+        }
     }
 
-    private func connectOnReactor(_ address: SocketAddress, reactor: Reactor) async throws -> TCPConn {
+    private func connectOnReactor(_ address: SocketAddress, label: String?, timeout: Duration?,
+                                  reactor: Reactor) async throws -> TCPConn {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
         try Task.checkCancellation()
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
@@ -208,7 +219,10 @@ public struct Dialer: Sendable {
         let conn = TCPConn(socket: socket)
         if connected { return conn }
         do {
-            try await conn.waitForConnect()
+            try await conn.waitForConnect(timeout: timeout)
+        } catch let error as NetError where error.isTimeout {
+            conn.close()
+            throw NetError(.timeout, operation: "connect", address: label ?? address.description)
         } catch {
             conn.close()
             throw error

@@ -146,6 +146,14 @@ extension TCPConn {
         }
     }
 
+    /// Clears the write deadline and drops its timer at once (rather than letting it fire idle).
+    func clearWriteDeadline() {
+        writeDeadline = .max
+        if let timer = writeTimer { reactor.cancelTimer(timer) }
+        writeTimer = nil
+        writeTimerAt = .max
+    }
+
     /// Cancels the deadline timers (they hold the connection) once it is closed.
     func cancelDeadlineTimers() {
         if let timer = readTimer { reactor.cancelTimer(timer) }

@@ -295,9 +295,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
-    /// Waits for a non-blocking connect to finish (the socket turns writable or errors).
-    func waitForConnect() async throws {
+    /// Waits for a non-blocking connect to finish (the socket turns writable or errors); with a
+    /// `timeout`, throws `.timeout` once it passes. The write deadline is clear again
+    /// afterwards, whatever the outcome.
+    func waitForConnect(timeout: Duration? = nil) async throws {
         socket.writeReady = false
+        guard let timeout else { return try await waitForWritable() }
+        writeDeadline = reactor.clockNanoseconds() &+ UInt64(max(1, timeout.nanosecondsSaturated))
+        defer { clearWriteDeadline() }
         try await waitForWritable()
     }
 
