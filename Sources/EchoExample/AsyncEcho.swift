@@ -37,7 +37,7 @@ extension EchoServer {
     }
 
     /// Raw mode, the hot path: read into one buffer, write the same buffer back, again.
-    static func echoBytes(_ conn: TCPConn) async throws -> Ending {
+    nonisolated(nonsending) static func echoBytes(_ conn: TCPConn) async throws -> Ending {
         var buffer = ByteBuffer(capacity: 16 * 1024)
         while true {
             buffer.clear()

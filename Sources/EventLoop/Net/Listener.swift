@@ -296,7 +296,9 @@ public final class Listener: Sendable {
 
     private static func startTask(for conn: TCPConn, _ handler: @escaping @Sendable (TCPConn) async -> Void) {
         Task(executorPreference: conn.reactor) {
+            conn.beginServing()
             await handler(conn)
+            conn.endServing()
             conn.close()
         }
     }

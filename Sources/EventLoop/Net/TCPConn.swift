@@ -24,6 +24,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var writeBusy = false
     var readWaitID: UInt64 = 0
     var writeWaitID: UInt64 = 0
+    /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
+    /// Nothing holds a handle to that task, so nothing else can cancel it: its waits check for
+    /// cancellation before suspending (a task can still cancel itself) but install no
+    /// cancellation handler, which would cost a status-record lock and an executor switch per
+    /// wait. Waits from any other task (a child the handler started, say) install one.
+    var servingTask: UnsafeCurrentTask?
     var closeWriteAfterWrite = false
     var closeReason: NetError?
     var consecutiveReads = 0
@@ -172,11 +178,17 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
+    @inline(__always)
     private nonisolated(nonsending) func waitForReadable() async throws {
         try Task.checkCancellation()
         guard socket.isOpen else { throw closedError("read") }
         try prepareToWait(reading: true)
         readWaitID &+= 1
+        if isServingTask {
+            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                readWaiter = continuation
+            }
+        }
         let id = readWaitID
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -185,6 +197,25 @@ public final class TCPConn: Conn, @unchecked Sendable {
         } onCancel: {
             self.reactor.execute { self.cancelRead(id) }
         }
+    }
+
+    /// True when the calling task is ``servingTask`` (see there).
+    @inline(__always)
+    private var isServingTask: Bool {
+        guard let servingTask else { return false }
+        return withUnsafeCurrentTask { $0 == servingTask }
+    }
+
+    /// Marks the calling task as the one serving this connection until ``endServing()``
+    /// (reactor thread only).
+    func beginServing() {
+        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
+        servingTask = withUnsafeCurrentTask { $0 }
+    }
+
+    /// Ends ``beginServing()``: the serving task is about to finish.
+    func endServing() {
+        servingTask = nil
     }
 
     private func cancelRead(_ id: UInt64) {
@@ -223,6 +254,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     /// One buffer: the hot path, non-generic so that it allocates nothing even unoptimised.
+    @inline(__always)
     nonisolated(nonsending) func writeOnReactor(_ buffer: ByteBuffer) async throws {
         try beginWrite()
         defer { endWrite() }
@@ -311,6 +343,11 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard socket.isOpen else { throw closedError("write") }
         try prepareToWait(reading: false)
         writeWaitID &+= 1
+        if isServingTask {
+            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                writeWaiter = continuation
+            }
+        }
         let id = writeWaitID
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in

@@ -1,0 +1,92 @@
+@testable import EventLoop
+import EventLoopTesting
+import Glibc
+import Testing
+
+/// Waits in the task that `Listener.serve` started skip the per-wait cancellation handler
+/// (nothing outside can cancel that task). These check that cancellation still reaches every
+/// read that can be cancelled: a child task of the handler, and the serving task itself.
+@Suite struct ServingTaskCancellationTests {
+    /// What the handler saw, reported back to the test.
+    enum Outcome: Sendable, Equatable { case cancelled, other(String) }
+
+    /// Serves one connection with `handler`, connects to it, returns what the handler reported.
+    func serveOne(_ handler: @escaping @Sendable (TCPConn) async -> Outcome) async throws -> Outcome {
+        try await withReactorGroup { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let (outcomes, continuation) = AsyncStream.makeStream(of: Outcome.self)
+            let server = Task { await listener.serve { conn in continuation.yield(await handler(conn)) } }
+            let client = try await Dialer().dial(listener.address, on: group.next())
+            defer { client.close() }
+            let outcome = try await withTimeout(10) {
+                var iterator = outcomes.makeAsyncIterator()
+                return await iterator.next() ?? .other("no outcome")
+            }
+            listener.close()
+            await server.value
+            return outcome
+        }
+    }
+
+    @Test func aChildTaskOfTheHandlerIsCancelledOutOfAPendingRead() async throws {
+        let outcome = try await serveOne { conn in
+            let reader = Task(executorPreference: conn.reactor) { () -> Outcome in
+                var buffer = ByteBuffer()
+                do {
+                    _ = try await conn.read(into: &buffer)
+                    return .other("read returned")
+                } catch is CancellationError {
+                    return .cancelled
+                } catch {
+                    return .other("\(error)")
+                }
+            }
+            // Let the read park (the client sends nothing), then cancel it.
+            do {
+                try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
+            } catch {
+                return .other("the read never parked: \(error)")
+            }
+            reader.cancel()
+            return await reader.value
+        }
+        #expect(outcome == .cancelled)
+    }
+
+    @Test func theServingTaskThatCancelsItselfFailsItsNextRead() async throws {
+        let outcome = try await serveOne { conn in
+            withUnsafeCurrentTask { $0?.cancel() }
+            var buffer = ByteBuffer()
+            do {
+                _ = try await conn.read(into: &buffer)
+                return .other("read returned")
+            } catch is CancellationError {
+                return .cancelled
+            } catch {
+                return .other("\(error)")
+            }
+        }
+        #expect(outcome == .cancelled)
+    }
+
+    @Test func theServingTaskIsRecognisedAndForgottenWhenTheHandlerEnds() async throws {
+        try await withReactorGroup { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let (served, continuation) = AsyncStream.makeStream(of: (TCPConn, Bool).self)
+            let server = Task {
+                await listener.serve { conn in
+                    continuation.yield((conn, withUnsafeCurrentTask { $0 == conn.servingTask }))
+                }
+            }
+            let client = try await Dialer().dial(listener.address, on: group.next())
+            defer { client.close() }
+            var iterator = served.makeAsyncIterator()
+            let (conn, recognised) = try #require(await iterator.next())
+            #expect(recognised)
+            // Once the handler has returned, the connection is closed and no task is remembered.
+            try await waitUntil { try await conn.reactor.submit { !conn.socket.isOpen && conn.servingTask == nil } }
+            listener.close()
+            await server.value
+        }
+    }
+}
