@@ -8,10 +8,11 @@ final class CopyPump {
     let destination: TCPConn
     private let splice: SpliceMode
     private let halfCloseAtEnd: Bool
-    /// Asked at end of stream: true when the relay ends with this direction and closes both
-    /// connections itself, so the half-close would only cost a syscall before the close.
-    var endsRelay: () -> Bool = { false }
-    private var onFinish: ((CopyResult) -> Void)?
+    /// The session told when this direction ends (and asked, at end of stream, whether the
+    /// relay ends with it). Unowned: the session owns its pumps and outlives their ends.
+    private unowned let session: RelaySession
+    /// How it ended, once it has.
+    private(set) var result: CopyResult?
 
     private var buffer = ByteBuffer()
     private var pipe: SplicePipe?
@@ -31,12 +32,12 @@ final class CopyPump {
     static let largeChunk = 64 * 1024
 
     init(from source: TCPConn, to destination: TCPConn, splice: SpliceMode, halfCloseAtEnd: Bool,
-         onFinish: @escaping (CopyResult) -> Void) {
+         session: RelaySession) {
         self.source = source
         self.destination = destination
         self.splice = splice
         self.halfCloseAtEnd = halfCloseAtEnd
-        self.onFinish = onFinish
+        self.session = session
     }
 
     /// Takes over the source's reads and the destination's writes, then copies what is ready.
@@ -249,7 +250,9 @@ final class CopyPump {
     }
 
     private func endOfStream() -> CopyEnd {
-        if halfCloseAtEnd && !endsRelay() { destination.socket.closeWrite() }
+        // When the relay ends with this direction it closes both connections itself, so the
+        // half-close would only cost a syscall before the close.
+        if halfCloseAtEnd && !session.endsWith(self) { destination.socket.closeWrite() }
         return .endOfStream
     }
 
@@ -270,8 +273,7 @@ final class CopyPump {
             self.pipe = nil
         }
         let result = CopyResult(bytes: bytes, splicedBytes: splicedBytes, end: end)
-        let callback = onFinish
-        onFinish = nil
-        callback?(result)
+        self.result = result
+        session.finished(self, result)
     }
 }

@@ -35,7 +35,7 @@ public struct Dialer: Sendable {
     ///
     /// Throws ``NetError`` (`connect`, the address, the errno, e.g. ECONNREFUSED, or `.timeout`),
     /// or `CancellationError` when the task is cancelled; no descriptor is left open either way.
-    public func dial(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
+    public nonisolated(nonsending) func dial(_ address: SocketAddress, on reactor: Reactor) async throws -> TCPConn {
         if retry.attempts == 1 {
             // The common case, without the machinery: no array, no task group; the timeout is
             // a deadline on the connect's wait.
@@ -61,7 +61,7 @@ public struct Dialer: Sendable {
     }
 
     /// Connects to the first of `addresses` that accepts, in order, with the fallback rules.
-    public func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor) async throws -> TCPConn {
+    public nonisolated(nonsending) func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor) async throws -> TCPConn {
         precondition(!addresses.isEmpty, "dial needs at least one address")
         if addresses.count == 1 && retry.attempts == 1 {
             return try await connect(addresses[0], label: label, timeout: timeout, on: reactor)
@@ -188,18 +188,28 @@ public struct Dialer: Sendable {
     /// One connect attempt. With a `timeout`, the wait for the handshake carries a deadline on
     /// the reactor's timing wheel (no task, no task group), and its expiry throws `.timeout`
     /// naming `label` (or the address).
-    private func connect(_ address: SocketAddress, label: String? = nil, timeout: Duration? = nil,
-                         on reactor: Reactor) async throws -> TCPConn {
+    /// Runs on the caller's executor: a task already on `reactor` (a proxy dialling its
+    /// upstream) connects with no executor switch; others hop to the reactor first.
+    private nonisolated(nonsending) func connect(_ address: SocketAddress, label: String? = nil, timeout: Duration? = nil,
+                                                 on reactor: Reactor) async throws -> TCPConn {
         if reactor.isCurrent { return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor) }
         if reactor.isStopped { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
         return try await withTaskExecutorPreference(reactor) {
-            try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor)
+            try await connectAfterHop(address, label: label, timeout: timeout, reactor: reactor)
         }
     }
 
-    private func connectOnReactor(_ address: SocketAddress, label: String?, timeout: Duration?,
-                                  reactor: Reactor) async throws -> TCPConn {
+    /// A plain nonisolated async function: entering it moves to the task's preferred executor,
+    /// which the caller has just made `reactor`.
+    private func connectAfterHop(_ address: SocketAddress, label: String?, timeout: Duration?,
+                                 reactor: Reactor) async throws -> TCPConn {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
+        return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor)
+    }
+
+    /// The attempt itself, on `reactor`'s thread.
+    private nonisolated(nonsending) func connectOnReactor(_ address: SocketAddress, label: String?, timeout: Duration?,
+                                                          reactor: Reactor) async throws -> TCPConn {
         try Task.checkCancellation()
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
         reactor.socketOpened()

@@ -74,9 +74,9 @@ extension TCPConn {
     /// reads and `destination`'s writes belong to the copy (other calls throw
     /// `.concurrentOperation`). Throws ``NetError`` (the failed read or write; `.timeout` at a
     /// read deadline is not checked here: use a relay's idle timeout) or `CancellationError`.
-    public func copy(to destination: TCPConn, splice: SpliceMode = .auto) async throws -> UInt64 {
-        let results = try await runCopies([(self, destination)], splice: splice, idleTimeout: nil, halfClose: false, passResetOn: false)
-        let result = results[0]
+    public nonisolated(nonsending) func copy(to destination: TCPConn, splice: SpliceMode = .auto) async throws -> UInt64 {
+        let result = try await runCopies(to: destination, bothWays: false, splice: splice, idleTimeout: nil,
+                                         halfClose: false, passResetOn: false).forward
         switch result.end {
         case .endOfStream: return result.bytes
         case .readFailed(let error), .writeFailed(let error): throw error
@@ -99,29 +99,39 @@ extension TCPConn {
     /// relay cannot start (`.concurrentOperation`, connections on different reactors, a pipe
     /// when `splice` is `.on` and descriptors ran out). Close both connections afterwards
     /// (closing is idempotent: the relay may already have done it).
-    public func relay(with other: TCPConn, options: RelayOptions = RelayOptions()) async throws -> RelayResult {
-        let results = try await runCopies([(self, other), (other, self)], splice: options.splice,
-                                          idleTimeout: options.idleTimeout, halfClose: true, passResetOn: options.passResetOn)
-        return RelayResult(forward: results[0], backward: results[1])
+    public nonisolated(nonsending) func relay(with other: TCPConn, options: RelayOptions = RelayOptions()) async throws -> RelayResult {
+        let results = try await runCopies(to: other, bothWays: true, splice: options.splice, idleTimeout: options.idleTimeout,
+                                          halfClose: true, passResetOn: options.passResetOn)
+        // A two-way run has both results.
+        return RelayResult(forward: results.forward, backward: results.backward!)
     }
 
-    private func runCopies(_ directions: [(TCPConn, TCPConn)], splice: SpliceMode, idleTimeout: Duration?,
-                           halfClose: Bool, passResetOn: Bool) async throws -> [CopyResult] {
-        for (source, destination) in directions where source.reactor !== reactor || destination.reactor !== reactor {
+    private nonisolated(nonsending) func runCopies(
+        to destination: TCPConn, bothWays: Bool, splice: SpliceMode, idleTimeout: Duration?,
+        halfClose: Bool, passResetOn: Bool
+    ) async throws -> (forward: CopyResult, backward: CopyResult?) {
+        guard destination.reactor === reactor else {
             throw NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)", address: remoteAddress?.description)
         }
-        let start = { (session: RelaySession) throws in
-            try session.start(directions, splice: splice, idleTimeout: idleTimeout, halfClose: halfClose)
-        }
         let session = RelaySession(reactor: reactor, passResetOn: passResetOn)
-        if reactor.isCurrent { return try await session.run(start) }
-        return try await withTaskExecutorPreference(reactor) { try await self.runOnPreferredExecutor(session, start) }
+        if reactor.isCurrent {
+            return try await session.run(from: self, to: destination, bothWays: bothWays, splice: splice,
+                                         idleTimeout: idleTimeout, halfClose: halfClose, uncancellable: isServingTask)
+        }
+        return try await withTaskExecutorPreference(reactor) {
+            try await self.runOnPreferredExecutor(session, to: destination, bothWays: bothWays, splice: splice,
+                                                  idleTimeout: idleTimeout, halfClose: halfClose)
+        }
     }
 
     /// A plain nonisolated async function: entering it moves to the task's preferred executor,
     /// which the caller has just made this reactor.
-    private func runOnPreferredExecutor(_ session: RelaySession, _ start: (RelaySession) throws -> Void) async throws -> [CopyResult] {
+    private func runOnPreferredExecutor(
+        _ session: RelaySession, to destination: TCPConn, bothWays: Bool, splice: SpliceMode,
+        idleTimeout: Duration?, halfClose: Bool
+    ) async throws -> (forward: CopyResult, backward: CopyResult?) {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description) }
-        return try await session.run(start)
+        return try await session.run(from: self, to: destination, bothWays: bothWays, splice: splice,
+                                     idleTimeout: idleTimeout, halfClose: halfClose, uncancellable: false)
     }
 }

@@ -1,86 +1,113 @@
-/// One running ``TCPConn/copy(to:splice:)`` or ``TCPConn/relay(with:options:)``: its pumps,
-/// the idle timer, and the task waiting for the end. Reactor thread only.
+/// One running ``TCPConn/copy(to:splice:)`` or ``TCPConn/relay(with:options:)``: its one or two
+/// pumps, the idle timer, and the task waiting for the end. Reactor thread only.
+///
+/// A new pair costs this object and its pumps; no arrays and no closures, since a proxy
+/// that serves a request per connection makes one of these per request.
 // @unchecked Sendable: every member is touched on `reactor`'s thread only; the one use from
 // another thread (a cancellation) hops there with `reactor.execute` first.
 final class RelaySession: @unchecked Sendable {
     private let reactor: Reactor
     private let passResetOn: Bool
-    private var pumps: [CopyPump] = []
-    private var results: [CopyResult?] = []
+    /// From the connection the call was made on.
+    private var forward: CopyPump?
+    /// Back to it (a relay only).
+    private var backward: CopyPump?
     private var remaining = 0
-    private var waiter: UnsafeContinuation<[CopyResult], any Error>?
+    private var waiter: UnsafeContinuation<Void, any Error>?
     private var idleNanoseconds: UInt64 = 0
     private var idleTimer: TimerHandle?
     /// A two-way relay with half-close: the connections are closed here once both streams ended.
     private var closesOnCleanEnd = false
-
-    /// True while the one direction still running reaches end of stream after the other one
-    /// ended the same way: the relay is over and closes both connections.
-    private var lastDirectionEndsCleanly: Bool {
-        remaining == 1 && results.allSatisfy { $0 == nil || $0?.end == .endOfStream }
-    }
 
     init(reactor: Reactor, passResetOn: Bool) {
         self.reactor = reactor
         self.passResetOn = passResetOn
     }
 
-    /// Starts the pumps (inside ``run(_:)``). Throws ``NetError`` when a side is busy or no
-    /// pipe can be had; pumps already started are stopped again.
-    func start(_ directions: [(TCPConn, TCPConn)], splice: SpliceMode, idleTimeout: Duration?, halfClose: Bool) throws {
-        results = Array(repeating: nil, count: directions.count)
-        remaining = directions.count
-        pumps = directions.enumerated().map { index, direction in
-            CopyPump(from: direction.0, to: direction.1, splice: splice, halfCloseAtEnd: halfClose) { [unowned self] result in
-                self.finished(index, result)
+    /// Calls `body` with each pump (one or two).
+    private func forEachPump(_ body: (CopyPump) -> Void) {
+        if let forward { body(forward) }
+        if let backward { body(backward) }
+    }
+
+    /// True when `pump`, reaching end of stream now, ends the relay: it is the last direction
+    /// running and the other one ended the same way. The relay then closes both connections.
+    func endsWith(_ pump: CopyPump) -> Bool {
+        guard closesOnCleanEnd, remaining == 1 else { return false }
+        let other = pump === forward ? backward : forward
+        return other?.result?.end == .endOfStream
+    }
+
+    /// Copies from `source` to `destination` (and back, with `bothWays`) and suspends until
+    /// every direction has ended. A cancellation of the calling task stops them
+    /// (`.cancelled`); a task that nothing else can cancel (`uncancellable`: the task serving
+    /// `source`) skips the cancellation handler. Throws ``NetError`` when a side is busy or no
+    /// pipe can be had (pumps already started are stopped again). Reactor thread only.
+    nonisolated(nonsending) func run(from source: TCPConn, to destination: TCPConn, bothWays: Bool,
+                                     splice: SpliceMode, idleTimeout: Duration?, halfClose: Bool,
+                                     uncancellable: Bool) async throws -> (forward: CopyResult, backward: CopyResult?) {
+        try Task.checkCancellation()
+        if uncancellable {
+            try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
+                begin(continuation, from: source, to: destination, bothWays: bothWays, splice: splice,
+                      idleTimeout: idleTimeout, halfClose: halfClose)
+            }
+        } else {
+            try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { continuation in
+                    begin(continuation, from: source, to: destination, bothWays: bothWays, splice: splice,
+                          idleTimeout: idleTimeout, halfClose: halfClose)
+                }
+            } onCancel: {
+                reactor.execute { self.stopAll(.cancelled) }
             }
         }
-        if halfClose && directions.count == 2 {
-            closesOnCleanEnd = true
-            for pump in pumps { pump.endsRelay = { [unowned self] in self.lastDirectionEndsCleanly } }
+        // Every pump has finished, so each has its result.
+        return (forward!.result!, backward?.result)
+    }
+
+    /// Starts the pumps, then resumes `continuation` at once (failed to start, or everything
+    /// already ended) or keeps it until the last direction ends.
+    private func begin(_ continuation: UnsafeContinuation<Void, any Error>, from source: TCPConn, to destination: TCPConn,
+                       bothWays: Bool, splice: SpliceMode, idleTimeout: Duration?, halfClose: Bool) {
+        do {
+            try start(from: source, to: destination, bothWays: bothWays, splice: splice, idleTimeout: idleTimeout, halfClose: halfClose)
+        } catch {
+            return continuation.resume(throwing: error)
         }
+        if remaining == 0 { return continuation.resume() }
+        waiter = continuation
+    }
+
+    private func start(from source: TCPConn, to destination: TCPConn, bothWays: Bool, splice: SpliceMode,
+                       idleTimeout: Duration?, halfClose: Bool) throws {
+        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        if bothWays {
+            backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        }
+        remaining = bothWays ? 2 : 1
+        closesOnCleanEnd = halfClose && bothWays
         if let idleTimeout {
             idleNanoseconds = UInt64(max(1, idleTimeout.nanosecondsSaturated))
             armIdleTimer()
         }
-        for pump in pumps {
-            do {
-                try pump.start()
-            } catch {
-                stopAll(.closed)
-                cancelIdleTimer()
-                throw error
-            }
-        }
-    }
-
-    /// Starts the copies with `start` and suspends until every direction has ended; a
-    /// cancellation of the calling task stops them (`.cancelled`). Reactor thread only.
-    func run(_ start: (RelaySession) throws -> Void) async throws -> [CopyResult] {
-        try Task.checkCancellation()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[CopyResult], any Error>) in
-                do {
-                    try start(self)
-                } catch {
-                    return continuation.resume(throwing: error)
-                }
-                if remaining == 0 { return continuation.resume(returning: results.map { $0! }) }
-                waiter = continuation
-            }
-        } onCancel: {
-            reactor.execute { self.stopAll(.cancelled) }
+        do {
+            try forward?.start()
+            try backward?.start()
+        } catch {
+            stopAll(.closed)
+            cancelIdleTimer()
+            throw error
         }
     }
 
     private func stopAll(_ end: CopyEnd) {
-        for pump in pumps { pump.stop(end) }
+        forEachPump { $0.stop(end) }
     }
 
-    private func finished(_ index: Int, _ result: CopyResult) {
-        results[index] = result
+    /// A pump ended with `result` (it called this once, from its `finish`).
+    func finished(_ pump: CopyPump, _ result: CopyResult) {
         remaining -= 1
-        let pump = pumps[index]
         switch result.end {
         case .readFailed:
             // The source reset or failed: pass it on to the destination, close the source.
@@ -91,14 +118,14 @@ final class RelaySession: @unchecked Sendable {
             break
         }
         if remaining == 0 {
-            if closesOnCleanEnd && results.allSatisfy({ $0?.end == .endOfStream }) {
+            if closesOnCleanEnd && forward?.result?.end == .endOfStream && backward?.result?.end == .endOfStream {
                 // Both streams ended: close now (the last end of stream was not passed on as a
                 // half-close; the close sends that FIN). Both receive queues are drained, so
                 // the close is orderly, never a reset.
-                for pump in pumps { pump.source.socket.close() }
+                forEachPump { $0.source.socket.close() }
             }
             cancelIdleTimer()
-            waiter.take()?.resume(returning: results.map { $0! })
+            waiter.take()?.resume()
         }
     }
 
@@ -110,15 +137,17 @@ final class RelaySession: @unchecked Sendable {
     // MARK: idle timeout
 
     private func armIdleTimer() {
-        let deadline = lastActivity &+ idleNanoseconds
-        idleTimer = reactor.scheduleTimer(atNanoseconds: deadline, .closure { [weak self] in self?.idleTimerFired() })
+        idleTimer = reactor.scheduleTimer(atNanoseconds: lastActivity &+ idleNanoseconds, .relayIdle(self))
     }
 
     private var lastActivity: UInt64 {
-        pumps.reduce(0) { max($0, $1.source.socket.lastActivity, $1.destination.socket.lastActivity) }
+        var latest: UInt64 = 0
+        forEachPump { latest = max(latest, $0.source.socket.lastActivity, $0.destination.socket.lastActivity) }
+        return latest
     }
 
-    private func idleTimerFired() {
+    /// The idle timer fired (``TimerAction/relayIdle(_:)``): stop if nothing moved meanwhile.
+    func idleTimerFired() {
         idleTimer = nil
         guard remaining > 0 else { return }
         if lastActivity &+ idleNanoseconds <= reactor.loopTime {

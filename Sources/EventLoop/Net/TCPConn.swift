@@ -201,7 +201,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     /// True when the calling task is ``servingTask`` (see there).
     @inline(__always)
-    private var isServingTask: Bool {
+    var isServingTask: Bool {
         guard let servingTask else { return false }
         return withUnsafeCurrentTask { $0 == servingTask }
     }
@@ -330,7 +330,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Waits for a non-blocking connect to finish (the socket turns writable or errors); with a
     /// `timeout`, throws `.timeout` once it passes. The write deadline is clear again
     /// afterwards, whatever the outcome.
-    func waitForConnect(timeout: Duration? = nil) async throws {
+    nonisolated(nonsending) func waitForConnect(timeout: Duration? = nil) async throws {
         socket.writeReady = false
         guard let timeout else { return try await waitForWritable() }
         writeDeadline = reactor.clockNanoseconds() &+ UInt64(max(1, timeout.nanosecondsSaturated))

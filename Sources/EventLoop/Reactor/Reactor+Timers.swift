@@ -52,6 +52,7 @@ extension Reactor {
         case .wake(let state):
             state.handle = nil
             state.continuation.take()?.resume()
+        case .relayIdle(let session): session.idleTimerFired()
         }
     }
 

@@ -11,6 +11,8 @@ enum TimerAction {
     case datagramDeadline(UDPConn, reading: Bool)
     /// Resume a task sleeping on the reactor.
     case wake(SleepState)
+    /// A relay's idle timeout may have passed.
+    case relayIdle(RelaySession)
 }
 
 /// A task sleeping on a reactor until a deadline (reactor thread only).
