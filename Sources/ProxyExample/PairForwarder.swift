@@ -39,42 +39,83 @@ final class PairForwarder: Sendable {
     private var attempts: Int { settings.retries ?? upstreams.count }
 
     /// Runs on the caller's executor (the client's reactor): no executor switch on the way in
-    /// or out.
+    /// or out. The bookkeeping around the two waits (admission, metrics, logs) is in
+    /// synchronous helpers kept out of line, so this task's suspended frames stay small.
     nonisolated(nonsending) func serve(_ client: TCPConn) async {
         defer { client.close() }
-        let peer = client.remoteAddress?.description ?? "?"
-        let ticket: AdmissionControl.Ticket
-        switch admission.admit(client.remoteAddress) {
-        case .success(let admitted): ticket = admitted
-        case .failure(let reason): return refuse(client, peer: peer, reason: reason)
-        }
-        defer { admission.release(ticket) }
-        guard let id = registry.admit(close: { client.close() }) else {
-            return refuse(client, peer: peer, reason: .draining)
-        }
-        defer { registry.remove(id) }
+        // The client's address is formatted only when a debug line is written.
+        let peer = PeerName(client)
+        guard let admitted = admit(client, peer: peer) else { return }
+        defer { release(admitted) }
         let started = ContinuousClock.now
         guard let (upstream, pick) = await connectUpstream(on: client.reactor, peer: peer) else {
             return refuse(client, peer: peer, reason: .noUpstream)
         }
-        defer {
-            upstream.close()
-            upstreams.released(pick)
-            metrics.upstreamPairClosed(pick.label)
+        defer { pairClosed(upstream, pick) }
+        pairOpened(pick, peer: peer)
+        let result: RelayResult
+        do {
+            result = try await client.relay(with: upstream, options: relayOptions)
+        } catch {
+            relayFailed(error, peer: peer, started: started)
+            return
         }
+        pairEnded(result, pick: pick, peer: peer, started: started)
+    }
+
+    /// What a relay runs with (the same for every pair).
+    private var relayOptions: RelayOptions {
+        RelayOptions(splice: settings.splice.mode, idleTimeout: settings.idleTimeout, passResetOn: true)
+    }
+
+    /// Admission before anything is dialled: the limits' ticket and the registry's id, or nil
+    /// (the client was refused and closed).
+    @inline(never)
+    private func admit(_ client: TCPConn, peer: PeerName) -> (ticket: AdmissionControl.Ticket, id: UInt64)? {
+        let ticket: AdmissionControl.Ticket
+        switch admission.admit(client.remoteAddress) {
+        case .success(let admitted): ticket = admitted
+        case .failure(let reason):
+            refuse(client, peer: peer, reason: reason)
+            return nil
+        }
+        guard let id = registry.admit(close: { client.close() }) else {
+            admission.release(ticket)
+            refuse(client, peer: peer, reason: .draining)
+            return nil
+        }
+        return (ticket, id)
+    }
+
+    @inline(never)
+    private func release(_ admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
+        registry.remove(admitted.id)
+        admission.release(admitted.ticket)
+    }
+
+    @inline(never)
+    private func pairOpened(_ pick: UpstreamPool.Pick, peer: PeerName) {
         metrics.connectionOpened()
         metrics.upstreamPairOpened(pick.label)
         totals.paired()
         logger.debug("pair opened", metadata: ["client": "\(peer)", "upstream": "\(pick.label)"])
-        let options = RelayOptions(splice: settings.splice.mode, idleTimeout: settings.idleTimeout, passResetOn: true)
-        let result: RelayResult
-        do {
-            result = try await client.relay(with: upstream, options: options)
-        } catch {
-            logger.debug("relay failed to start", metadata: ["client": "\(peer)", "error": "\(error)"])
-            metrics.connectionClosed(seconds: (ContinuousClock.now - started).inSeconds)
-            return
-        }
+    }
+
+    @inline(never)
+    private func pairClosed(_ upstream: TCPConn, _ pick: UpstreamPool.Pick) {
+        upstream.close()
+        upstreams.released(pick)
+        metrics.upstreamPairClosed(pick.label)
+    }
+
+    @inline(never)
+    private func relayFailed(_ error: any Error, peer: PeerName, started: ContinuousClock.Instant) {
+        logger.debug("relay failed to start", metadata: ["client": "\(peer)", "error": "\(error)"])
+        metrics.connectionClosed(seconds: (ContinuousClock.now - started).inSeconds)
+    }
+
+    @inline(never)
+    private func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, started: ContinuousClock.Instant) {
         let seconds = (ContinuousClock.now - started).inSeconds
         metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes, upstream: pick.label)
         metrics.connectionClosed(seconds: seconds)
@@ -91,7 +132,7 @@ final class PairForwarder: Sendable {
 
     /// Dials upstreams on `reactor` until one answers or the attempts are spent; connect
     /// failures mark an upstream down (passive health). Backs off between rounds.
-    private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: String) async -> (TCPConn, UpstreamPool.Pick)? {
+    private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
         var tried = Set<Int>()
         let dialer = Dialer(timeout: settings.connectTimeout)
         var backoff = Duration.milliseconds(25)
@@ -109,23 +150,36 @@ final class PairForwarder: Sendable {
             let started = ContinuousClock.now
             do {
                 let upstream = try await dialer.dial(pick.addresses, label: pick.label, on: reactor)
-                metrics.upstreamConnected(pick.label, seconds: (ContinuousClock.now - started).inSeconds)
-                upstreams.connected(pick)
+                connected(pick, started: started)
                 return (upstream, pick)
             } catch {
-                if Task.isCancelled || Self.isLocalShortage(error) {
-                    // Not the upstream's fault (out of descriptors or memory here): keep it up.
-                    upstreams.released(pick)
-                    if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
-                    return nil
-                }
-                metrics.upstreamConnectFailed(pick.label)
-                totals.connectFailed()
-                upstreams.failed(pick, error: error)
-                logger.debug("upstream connect failed", metadata: ["client": "\(peer)", "upstream": "\(pick.label)", "error": "\(error)"])
+                if !connectFailed(pick, error: error, peer: peer) { return nil }
             }
         }
         return nil
+    }
+
+    @inline(never)
+    private func connected(_ pick: UpstreamPool.Pick, started: ContinuousClock.Instant) {
+        metrics.upstreamConnected(pick.label, seconds: (ContinuousClock.now - started).inSeconds)
+        upstreams.connected(pick)
+    }
+
+    /// Books a failed connect to `pick`; false when trying further is pointless (the task was
+    /// cancelled, or this process ran short of descriptors or memory: not the upstream's fault,
+    /// so it stays up).
+    @inline(never)
+    private func connectFailed(_ pick: UpstreamPool.Pick, error: any Error, peer: PeerName) -> Bool {
+        if Task.isCancelled || Self.isLocalShortage(error) {
+            upstreams.released(pick)
+            if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
+            return false
+        }
+        metrics.upstreamConnectFailed(pick.label)
+        totals.connectFailed()
+        upstreams.failed(pick, error: error)
+        logger.debug("upstream connect failed", metadata: ["client": "\(peer)", "upstream": "\(pick.label)", "error": "\(error)"])
+        return true
     }
 
     /// True for errors that say this process ran short (EMFILE, ENFILE, ENOBUFS, ENOMEM), not
@@ -136,7 +190,7 @@ final class PairForwarder: Sendable {
         return all.contains { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains($0.errno ?? 0) }
     }
 
-    private func refuse(_ client: TCPConn, peer: String, reason: RefusalReason) {
+    private func refuse(_ client: TCPConn, peer: PeerName, reason: RefusalReason) {
         client.close()
         metrics.refused(reason)
         totals.refused(reason)
@@ -164,4 +218,15 @@ extension SpliceOption {
         case .off: .off
         }
     }
+}
+
+/// A client's address for log lines, formatted only when one is written (not per connection).
+struct PeerName: CustomStringConvertible, Sendable {
+    let conn: TCPConn
+
+    init(_ conn: TCPConn) {
+        self.conn = conn
+    }
+
+    var description: String { conn.remoteAddress?.description ?? "?" }
 }

@@ -66,6 +66,13 @@ public struct Dialer: Sendable {
         if addresses.count == 1 && retry.attempts == 1 {
             return try await connect(addresses[0], label: label, timeout: timeout, on: reactor)
         }
+        return try await dialWithFallback(addresses, label: label, on: reactor)
+    }
+
+    /// Several addresses or retries: staggered attempts, the try's timeout and retries. Kept out
+    /// of line so that the single-address path's suspended frame stays small.
+    @inline(never)
+    private func dialWithFallback(_ addresses: [SocketAddress], label: String?, on reactor: Reactor) async throws -> TCPConn {
         let label = label ?? addresses.map(\.description).joined(separator: ",")
         return try await withRetries(label: label) {
             try await withTryTimeout(label: label, on: reactor) {
@@ -211,10 +218,26 @@ public struct Dialer: Sendable {
     private nonisolated(nonsending) func connectOnReactor(_ address: SocketAddress, label: String?, timeout: Duration?,
                                                           reactor: Reactor) async throws -> TCPConn {
         try Task.checkCancellation()
+        let (conn, connected) = try startConnect(address, reactor: reactor)
+        if connected { return conn }
+        do {
+            try await conn.waitForConnect(timeout: timeout)
+        } catch {
+            throw failedConnect(conn, error: error, address: address, label: label)
+        }
+        try finishConnect(conn, address: address)
+        return conn
+    }
+
+    /// The synchronous start of an attempt: socket, options, a non-blocking connect, and the
+    /// connection registered with `reactor`. True when it connected at once (Unix sockets).
+    /// Out of line, like the two below, so the suspended attempt's frame stays small.
+    @inline(never)
+    private func startConnect(_ address: SocketAddress, reactor: Reactor) throws(NetError) -> (TCPConn, Bool) {
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
         reactor.socketOpened()
         let connected: Bool
-        do {
+        do throws(NetError) {
             if address.family != AF_UNIX {
                 if noDelay { try Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1) }
                 if keepAlive { try Syscall.setIntOption(fd, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1) }
@@ -226,23 +249,27 @@ public struct Dialer: Sendable {
             throw error
         }
         let socket = try StreamSocket(adopting: fd, reactor: reactor, local: nil, remote: address)
-        let conn = TCPConn(socket: socket)
-        if connected { return conn }
-        do {
-            try await conn.waitForConnect(timeout: timeout)
-        } catch let error as NetError where error.isTimeout {
-            conn.close()
-            throw NetError(.timeout, operation: "connect", address: label ?? address.description)
-        } catch {
-            conn.close()
-            throw error
+        return (TCPConn(socket: socket), connected)
+    }
+
+    /// Closes an attempt whose wait failed and says why (a timeout names `label`).
+    @inline(never)
+    private func failedConnect(_ conn: TCPConn, error: any Error, address: SocketAddress, label: String?) -> any Error {
+        conn.close()
+        if let error = error as? NetError, error.isTimeout {
+            return NetError(.timeout, operation: "connect", address: label ?? address.description)
         }
-        let status = Syscall.pendingError(fd)
+        return error
+    }
+
+    /// Checks the handshake's outcome (SO_ERROR); throws and closes on failure.
+    @inline(never)
+    private func finishConnect(_ conn: TCPConn, address: SocketAddress) throws(NetError) {
+        let status = Syscall.pendingError(conn.socket.fd)
         if status != 0 {
             conn.close()
             throw NetError(.system(errno: status), operation: "connect", address: address.description)
         }
-        return conn
     }
 }
 

@@ -27,8 +27,11 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
     /// Nothing holds a handle to that task, so nothing else can cancel it: its waits check for
     /// cancellation before suspending (a task can still cancel itself) but install no
-    /// cancellation handler, which would cost a status-record lock and an executor switch per
-    /// wait. Waits from any other task (a child the handler started, say) install one.
+    /// cancellation handler, which would cost status-record locks and executor switches per
+    /// wait. The same holds for the serving task of any other connection of this reactor (a
+    /// proxy's client task dialling and relaying to its upstream): see
+    /// ``Reactor/servingTasks``. Waits from any other task (a child the handler started, a
+    /// task of the user's own) install one.
     var servingTask: UnsafeCurrentTask?
     var closeWriteAfterWrite = false
     var closeReason: NetError?
@@ -199,22 +202,32 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
-    /// True when the calling task is ``servingTask`` (see there).
+    /// True when the calling task is one that nothing else can cancel: ``servingTask``, or
+    /// the serving task of another connection of this reactor. O(1): a comparison, then (for
+    /// a connection that is not its task's own, such as a dialled one) a set lookup.
     @inline(__always)
     var isServingTask: Bool {
-        guard let servingTask else { return false }
-        return withUnsafeCurrentTask { $0 == servingTask }
+        withUnsafeCurrentTask { task in
+            guard let task else { return false }
+            if task == servingTask { return true }
+            return !reactor.servingTasks.isEmpty && reactor.servingTasks.contains(task)
+        }
     }
 
     /// Marks the calling task as the one serving this connection until ``endServing()``
     /// (reactor thread only).
     func beginServing() {
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
-        servingTask = withUnsafeCurrentTask { $0 }
+        guard let task = withUnsafeCurrentTask(body: { $0 }) else { return }
+        servingTask = task
+        reactor.servingTasks.insert(task)
     }
 
-    /// Ends ``beginServing()``: the serving task is about to finish.
+    /// Ends ``beginServing()``: the serving task is about to finish, and is forgotten before it
+    /// does (so a later task at the same address is never taken for it).
     func endServing() {
+        guard let task = servingTask else { return }
+        reactor.servingTasks.remove(task)
         servingTask = nil
     }
 

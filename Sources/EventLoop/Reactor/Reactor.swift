@@ -74,6 +74,10 @@ public final class Reactor: @unchecked Sendable {
     public let bufferPool: BufferPool
     /// Pipes for splice relays (reactor thread only).
     let pipePool = PipePool()
+    /// The tasks `Listener.serve` started for this reactor's connections, while their handlers
+    /// run. Nothing holds a handle to them, so nothing else can cancel them, and their waits
+    /// skip the cancellation handler (see `TCPConn.servingTask`). Reactor thread only.
+    var servingTasks = Set<UnsafeCurrentTask>()
 
     struct Slot {
         var generation: UInt32 = 0
