@@ -2,6 +2,7 @@
 import EventLoopTesting
 import Glibc
 import Testing
+import TestSupport
 
 /// Waits in the task that `Listener.serve` started skip the per-wait cancellation handler
 /// (nothing outside can cancel that task). These check that cancellation still reaches every
@@ -85,6 +86,45 @@ import Testing
             #expect(recognised)
             // Once the handler has returned, the connection is closed and no task is remembered.
             try await waitUntil { try await conn.reactor.submit { !conn.socket.isOpen && conn.servingTask == nil } }
+            listener.close()
+            await server.value
+        }
+    }
+
+    @Test func aDialFromAChildOfTheServingTaskStaysCancellable() async throws {
+        try await withReactorGroup { group in
+            let hole = try await Blackhole.make(group: group)
+            defer { hole.close() }
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let (outcomes, continuation) = AsyncStream.makeStream(of: Outcome.self)
+            let server = Task {
+                await listener.serve { conn in
+                    // A single-address dial with a timeout waits on the new connection itself;
+                    // from this child task it must still end at once when cancelled.
+                    let dial = Task(executorPreference: conn.reactor) {
+                        try await Dialer(timeout: .seconds(30)).dial(hole.address, on: conn.reactor)
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                    dial.cancel()
+                    switch await dial.result {
+                    case .failure(is CancellationError): continuation.yield(.cancelled)
+                    case .failure(let error): continuation.yield(.other("\(error)"))
+                    case .success(let upstream):
+                        upstream.close()
+                        continuation.yield(.other("connected"))
+                    }
+                }
+            }
+            let client = try await Dialer().dial(listener.address, on: group.next())
+            defer { client.close() }
+            let outcome = try await withTimeout(10) {
+                var iterator = outcomes.makeAsyncIterator()
+                return await iterator.next() ?? .other("no outcome")
+            }
+            #expect(outcome == .cancelled)
+            // The handler has returned (or is about to): the reactor forgets its serving task.
+            let reactor = group.reactors[0]
+            try await waitUntil { try await reactor.submit { reactor.servingTasks.isEmpty } }
             listener.close()
             await server.value
         }
