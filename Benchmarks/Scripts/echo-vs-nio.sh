@@ -6,7 +6,9 @@
 #
 # Needs the benchmark kit beside the repository (../shared/bench, or BENCH_KIT=DIR).
 # WORKLOADS overrides the list, e.g. WORKLOADS="-c 50 -s 64 -p 1|-c 1000 -s 512 -p 1".
-# SERVERS overrides the servers: any of nio, async, handler (default: all three).
+# SERVERS overrides the servers: any of nio, async, handler (default: all three), and
+# async-base, handler-base: the same levels of another build of EchoExample, BASELINE_BIN=PATH
+# (for instance an earlier commit built in a `git worktree`), to measure a change in one run.
 # PIN=0 runs everything unpinned with THREADS reactor/event-loop threads (default 2) on both
 # cores, the load generator sharing them; SwiftNIO then runs with its default thread count.
 set -euo pipefail
@@ -36,6 +38,9 @@ start_server() { # name port -> pid
   case "$1" in
     nio) "${server_cpu[@]}" "$nio_dir/.build/release/nio-echo" --port "$2" "${nio_threads[@]}" >/dev/null 2>&1 & ;;
     async|handler) "${server_cpu[@]}" "$echo_bin" --listen "127.0.0.1:$2" --threads "$our_threads" --api "$1" >/dev/null 2>&1 & ;;
+    async-base|handler-base)
+      "${server_cpu[@]}" "${BASELINE_BIN:?BASELINE_BIN names the baseline EchoExample}" --listen "127.0.0.1:$2" \
+        --threads "$our_threads" --api "${1%-base}" >/dev/null 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 100); do
