@@ -29,19 +29,22 @@ import TestSupport
         }
     }
 
+    /// Reads once from `conn` and says how that ended.
+    func readOutcome(_ conn: TCPConn) async -> Outcome {
+        var buffer = ByteBuffer()
+        do {
+            _ = try await conn.read(into: &buffer)
+            return .other("read returned")
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            return .other("\(error)")
+        }
+    }
+
     @Test func aChildTaskOfTheHandlerIsCancelledOutOfAPendingRead() async throws {
         let outcome = try await serveOne { conn in
-            let reader = Task(executorPreference: conn.reactor) { () -> Outcome in
-                var buffer = ByteBuffer()
-                do {
-                    _ = try await conn.read(into: &buffer)
-                    return .other("read returned")
-                } catch is CancellationError {
-                    return .cancelled
-                } catch {
-                    return .other("\(error)")
-                }
-            }
+            let reader = Task(executorPreference: conn.reactor) { await readOutcome(conn) }
             // Let the read park (the client sends nothing), then cancel it.
             do {
                 try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
@@ -57,15 +60,7 @@ import TestSupport
     @Test func theServingTaskThatCancelsItselfFailsItsNextRead() async throws {
         let outcome = try await serveOne { conn in
             withUnsafeCurrentTask { $0?.cancel() }
-            var buffer = ByteBuffer()
-            do {
-                _ = try await conn.read(into: &buffer)
-                return .other("read returned")
-            } catch is CancellationError {
-                return .cancelled
-            } catch {
-                return .other("\(error)")
-            }
+            return await readOutcome(conn)
         }
         #expect(outcome == .cancelled)
     }
