@@ -151,6 +151,11 @@ public final class Listener: Sendable {
     /// (no thread hops inside the handler); the connection is closed when `handler` returns.
     /// Returns once the listener is closed. Connections already waiting for ``accept()`` are
     /// served too.
+    ///
+    /// Nothing outside holds these tasks, so nothing can cancel them: to end a connection,
+    /// close it (pending calls then throw `.closed`). Their waits therefore skip the per-wait
+    /// cancellation handler, which keeps a read or write that has to wait cheap; tasks the
+    /// handler starts itself keep the usual cancellation.
     public func serve(_ handler: @escaping @Sendable (TCPConn) async -> Void) async {
         for conn in switchMode(to: .serveTasks(handler)) { Listener.startTask(for: conn, handler) }
         await waitUntilClosed()
