@@ -214,19 +214,20 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
-    /// Marks the calling task as the one serving this connection until ``endServing()``
-    /// (reactor thread only).
+    /// Marks the calling task as the one serving this connection until ``endServing()``.
+    /// Does nothing off the reactor thread (a task that first runs after its reactor stopped:
+    /// its calls fail with `.reactorStopped` anyway).
     func beginServing() {
-        precondition(reactor.isCurrent, "TCPConn state used off its reactor")
-        guard let task = withUnsafeCurrentTask(body: { $0 }) else { return }
+        guard reactor.isCurrent, let task = withUnsafeCurrentTask(body: { $0 }) else { return }
         servingTask = task
         reactor.servingTasks.insert(task)
     }
 
     /// Ends ``beginServing()``: the serving task is about to finish, and is forgotten before it
-    /// does (so a later task at the same address is never taken for it).
+    /// does (so a later task at the same address is never taken for it). Off the reactor
+    /// thread (the reactor stopped meanwhile) the reactor's set is left alone.
     func endServing() {
-        guard let task = servingTask else { return }
+        guard reactor.isCurrent, let task = servingTask else { return }
         reactor.servingTasks.remove(task)
         servingTask = nil
     }
