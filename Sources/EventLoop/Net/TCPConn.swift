@@ -192,6 +192,13 @@ public final class TCPConn: Conn, @unchecked Sendable {
                 readWaiter = continuation
             }
         }
+        try await waitForReadableCancellably()
+    }
+
+    /// The wait of any task but a serving one: with a cancellation handler, so cancelling the
+    /// task ends the wait. Out of line, so the common wait's frame stays small.
+    @inline(never)
+    private nonisolated(nonsending) func waitForReadableCancellably() async throws {
         let id = readWaitID
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -362,6 +369,13 @@ public final class TCPConn: Conn, @unchecked Sendable {
                 writeWaiter = continuation
             }
         }
+        try await waitForWritableCancellably()
+    }
+
+    /// The wait of any task but a serving one: with a cancellation handler, so cancelling the
+    /// task ends the wait. Out of line, so the common wait's frame stays small.
+    @inline(never)
+    private nonisolated(nonsending) func waitForWritableCancellably() async throws {
         let id = writeWaitID
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
