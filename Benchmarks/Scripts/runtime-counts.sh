@@ -40,9 +40,9 @@ case "$mode" in
     taskset -c 0 "$binary" --listen "127.0.0.1:$port" --threads 1 --api async >/dev/null 2>&1 &
     server=$!
     wait_port "$port"
-    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- sleep 4 &
-    stat=$!
-    result="$(taskset -c 1 "$loadgen" --port "$port" -c 50 -s 64 -p 1 -d 3 --warmup 0 2>/dev/null || true)"
+    # perf counts the server for exactly as long as the load generator runs.
+    result="$(perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- \
+      taskset -c 1 "$loadgen" --port "$port" -c 50 -s 64 -p 1 -d 3 --warmup 0 2>/dev/null || true)"
     units=$(printf '%s\n' "$result" | tr ' ' '\n' | awk -F= '$1 == "msgs" { n = $2 } END { print n }')
     unit="message"
     ;;
@@ -56,16 +56,13 @@ case "$mode" in
     server=$!
     wait_port "$port"
     redis-benchmark -h 127.0.0.1 -p "$port" -t get -n 2000 -c 50 -q -k 0 >/dev/null 2>&1   # warm-up
-    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- sleep 8 &
-    stat=$!
-    sleep 0.5
     units=10000
-    redis-benchmark -h 127.0.0.1 -p "$port" -t get -n "$units" -c 50 -q -k 0 >/dev/null 2>&1
+    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- \
+      redis-benchmark -h 127.0.0.1 -p "$port" -t get -n "$units" -c 50 -q -k 0 >/dev/null 2>&1
     unit="connection"
     ;;
   *) echo "usage: $0 echo|proxy [BINARY]" >&2; exit 64 ;;
 esac
-wait "$stat"
 kill "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 [ "$mode" = proxy ] && { kill "$redis" 2>/dev/null || true; wait "$redis" 2>/dev/null || true; }
