@@ -116,7 +116,7 @@ extension TCPConn {
         let session = RelaySession(reactor: reactor, passResetOn: passResetOn)
         if reactor.isCurrent {
             return try await session.run(from: self, to: destination, bothWays: bothWays, splice: splice,
-                                         idleTimeout: idleTimeout, halfClose: halfClose, uncancellable: isServingTask)
+                                         idleTimeout: idleTimeout, halfClose: halfClose)
         }
         return try await withTaskExecutorPreference(reactor) {
             try await self.runOnPreferredExecutor(session, to: destination, bothWays: bothWays, splice: splice,
@@ -132,6 +132,6 @@ extension TCPConn {
     ) async throws -> (forward: CopyResult, backward: CopyResult?) {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description) }
         return try await session.run(from: self, to: destination, bothWays: bothWays, splice: splice,
-                                     idleTimeout: idleTimeout, halfClose: halfClose, uncancellable: false)
+                                     idleTimeout: idleTimeout, halfClose: halfClose)
     }
 }

@@ -40,24 +40,25 @@ final class RelaySession: @unchecked Sendable {
 
     /// Copies from `source` to `destination` (and back, with `bothWays`) and suspends until
     /// every direction has ended. A cancellation of the calling task stops them
-    /// (`.cancelled`); a task that nothing else can cancel (`uncancellable`: the task serving
-    /// `source`) skips the cancellation handler. Throws ``NetError`` when a side is busy or no
-    /// pipe can be had (pumps already started are stopped again). Reactor thread only.
+    /// (`.cancelled`); a task that nothing else can cancel (a serving task, see
+    /// `TCPConn.servingTask`) skips the cancellation handler. Throws ``NetError`` when a side is
+    /// busy or no pipe can be had (pumps already started are stopped again). Reactor thread only.
     nonisolated(nonsending) func run(from source: TCPConn, to destination: TCPConn, bothWays: Bool,
-                                     splice: SpliceMode, idleTimeout: Duration?, halfClose: Bool,
-                                     uncancellable: Bool) async throws -> (forward: CopyResult, backward: CopyResult?) {
+                                     splice: SpliceMode, idleTimeout: Duration?,
+                                     halfClose: Bool) async throws -> (forward: CopyResult, backward: CopyResult?) {
         try Task.checkCancellation()
-        if uncancellable {
-            try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
-                begin(continuation, from: source, to: destination, bothWays: bothWays, splice: splice,
-                      idleTimeout: idleTimeout, halfClose: halfClose)
-            }
+        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        if bothWays {
+            backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        }
+        remaining = bothWays ? 2 : 1
+        closesOnCleanEnd = halfClose && bothWays
+        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+        if source.callerCannotBeCancelled {
+            try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { begin($0) }
         } else {
             try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { continuation in
-                    begin(continuation, from: source, to: destination, bothWays: bothWays, splice: splice,
-                          idleTimeout: idleTimeout, halfClose: halfClose)
-                }
+                try await withUnsafeThrowingContinuation { begin($0) }
             } onCancel: {
                 reactor.execute { self.stopAll(.cancelled) }
             }
@@ -66,39 +67,20 @@ final class RelaySession: @unchecked Sendable {
         return (forward!.result!, backward?.result)
     }
 
-    /// Starts the pumps, then resumes `continuation` at once (failed to start, or everything
-    /// already ended) or keeps it until the last direction ends.
-    private func begin(_ continuation: UnsafeContinuation<Void, any Error>, from source: TCPConn, to destination: TCPConn,
-                       bothWays: Bool, splice: SpliceMode, idleTimeout: Duration?, halfClose: Bool) {
-        do {
-            try start(from: source, to: destination, bothWays: bothWays, splice: splice, idleTimeout: idleTimeout, halfClose: halfClose)
-        } catch {
-            return continuation.resume(throwing: error)
-        }
-        if remaining == 0 { return continuation.resume() }
-        waiter = continuation
-    }
-
-    private func start(from source: TCPConn, to destination: TCPConn, bothWays: Bool, splice: SpliceMode,
-                       idleTimeout: Duration?, halfClose: Bool) throws {
-        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: halfClose, session: self)
-        if bothWays {
-            backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: halfClose, session: self)
-        }
-        remaining = bothWays ? 2 : 1
-        closesOnCleanEnd = halfClose && bothWays
-        if let idleTimeout {
-            idleNanoseconds = UInt64(max(1, idleTimeout.nanosecondsSaturated))
-            armIdleTimer()
-        }
+    /// Starts the idle timer and the pumps, then resumes `continuation` at once (failed to
+    /// start, or everything already ended) or keeps it until the last direction ends.
+    private func begin(_ continuation: UnsafeContinuation<Void, any Error>) {
+        if idleNanoseconds != 0 { armIdleTimer() }
         do {
             try forward?.start()
             try backward?.start()
         } catch {
             stopAll(.closed)
             cancelIdleTimer()
-            throw error
+            return continuation.resume(throwing: error)
         }
+        if remaining == 0 { return continuation.resume() }
+        waiter = continuation
     }
 
     private func stopAll(_ end: CopyEnd) {

@@ -187,7 +187,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard socket.isOpen else { throw closedError("read") }
         try prepareToWait(reading: true)
         readWaitID &+= 1
-        if isServingTask {
+        if callerCannotBeCancelled {
             return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 readWaiter = continuation
             }
@@ -213,7 +213,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// the serving task of another connection of this reactor. O(1): a comparison, then (for
     /// a connection that is not its task's own, such as a dialled one) a set lookup.
     @inline(__always)
-    var isServingTask: Bool {
+    var callerCannotBeCancelled: Bool {
         withUnsafeCurrentTask { task in
             guard let task else { return false }
             if task == servingTask { return true }
@@ -364,7 +364,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard socket.isOpen else { throw closedError("write") }
         try prepareToWait(reading: false)
         writeWaitID &+= 1
-        if isServingTask {
+        if callerCannotBeCancelled {
             return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 writeWaiter = continuation
             }
