@@ -12,9 +12,24 @@ public final class ConnectionRegistry: Sendable {
     private let state = Locked<State>(State())
 
     private struct State {
-        var open: [UInt64: @Sendable () -> Void] = [:]
+        var open: [UInt64: Entry] = [:]
         var nextID: UInt64 = 0
         var emptyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    /// How one open connection is closed.
+    private enum Entry: Sendable {
+        /// A library connection: its `close()` may be called from any thread.
+        case conn(TCPConn)
+        /// Any other connection, through the closure given to ``admit(close:)``.
+        case closure(@Sendable () -> Void)
+
+        func close() {
+            switch self {
+            case .conn(let conn): conn.close()
+            case .closure(let close): close()
+            }
+        }
     }
 
     /// A registry admitting at most `limit` connections at once (nil: any number).
@@ -25,10 +40,20 @@ public final class ConnectionRegistry: Sendable {
     /// Admits a connection and returns its id, or nil when `limit` connections are open.
     /// `close` must close the connection from any thread.
     public func admit(close: @escaping @Sendable () -> Void) -> UInt64? {
+        admit(.closure(close))
+    }
+
+    /// Admits `conn` (closed with its own thread-safe `close()`: no closure allocated per
+    /// connection) and returns its id, or nil when `limit` connections are open.
+    public func admit(_ conn: TCPConn) -> UInt64? {
+        admit(.conn(conn))
+    }
+
+    private func admit(_ entry: Entry) -> UInt64? {
         state.withLock { state -> UInt64? in
             if let limit, state.open.count >= limit { return nil }
             state.nextID &+= 1
-            state.open[state.nextID] = close
+            state.open[state.nextID] = entry
             return state.nextID
         }
     }
@@ -51,7 +76,7 @@ public final class ConnectionRegistry: Sendable {
     @discardableResult
     public func closeAll() -> Int {
         let closers = state.withLock { Array($0.open.values) }
-        for close in closers { close() }
+        for entry in closers { entry.close() }
         return closers.count
     }
 

@@ -21,6 +21,11 @@ final class PairForwarder: Sendable {
     let logger: Logger
     /// Says (at most once a second) that the process ran out of descriptors.
     let resourceWarning: ResourceWarning
+    /// What every upstream connect runs with, what every relay runs with, and the connect
+    /// attempts per client (`--retries`, or one per upstream): made once, not per client.
+    private let dialer: Dialer
+    private let relayOptions: RelayOptions
+    private let attempts: Int
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
@@ -33,10 +38,10 @@ final class PairForwarder: Sendable {
         self.totals = totals
         self.logger = logger
         self.resourceWarning = resourceWarning
+        dialer = Dialer(timeout: settings.connectTimeout)
+        relayOptions = RelayOptions(splice: settings.splice.mode, idleTimeout: settings.idleTimeout, passResetOn: true)
+        attempts = settings.retries ?? upstreams.count
     }
-
-    /// Connect attempts per client: `--retries`, or one per upstream.
-    private var attempts: Int { settings.retries ?? upstreams.count }
 
     /// Runs on the caller's executor (the client's reactor): no executor switch on the way in
     /// or out. The bookkeeping around the two waits (admission, metrics, logs) is in
@@ -47,7 +52,9 @@ final class PairForwarder: Sendable {
         let peer = PeerName(client)
         guard let admitted = admit(client, peer: peer) else { return }
         defer { release(admitted) }
-        let started = ContinuousClock.now
+        let reactor = client.reactor
+        // Durations come from the reactor's loop time: no clock read per connection.
+        let started = reactor.loopTime
         guard let (upstream, pick) = await connectUpstream(on: client.reactor, peer: peer) else {
             return refuse(client, peer: peer, reason: .noUpstream)
         }
@@ -57,15 +64,10 @@ final class PairForwarder: Sendable {
         do {
             result = try await client.relay(with: upstream, options: relayOptions)
         } catch {
-            relayFailed(error, peer: peer, started: started)
+            relayFailed(error, peer: peer, seconds: reactor.seconds(since: started))
             return
         }
-        pairEnded(result, pick: pick, peer: peer, started: started)
-    }
-
-    /// What a relay runs with (the same for every pair).
-    private var relayOptions: RelayOptions {
-        RelayOptions(splice: settings.splice.mode, idleTimeout: settings.idleTimeout, passResetOn: true)
+        pairEnded(result, pick: pick, peer: peer, seconds: reactor.seconds(since: started))
     }
 
     /// Admission before anything is dialled: the limits' ticket and the registry's id, or nil
@@ -79,7 +81,7 @@ final class PairForwarder: Sendable {
             refuse(client, peer: peer, reason: reason)
             return nil
         }
-        guard let id = registry.admit(close: { client.close() }) else {
+        guard let id = registry.admit(client) else {
             admission.release(ticket)
             refuse(client, peer: peer, reason: .draining)
             return nil
@@ -96,7 +98,7 @@ final class PairForwarder: Sendable {
     @inline(never)
     private func pairOpened(_ pick: UpstreamPool.Pick, peer: PeerName) {
         metrics.connectionOpened()
-        metrics.upstreamPairOpened(pick.label)
+        pick.metrics.pairOpened()
         totals.paired()
         logger.debug("pair opened", metadata: ["client": "\(peer)", "upstream": "\(pick.label)"])
     }
@@ -105,19 +107,18 @@ final class PairForwarder: Sendable {
     private func pairClosed(_ upstream: TCPConn, _ pick: UpstreamPool.Pick) {
         upstream.close()
         upstreams.released(pick)
-        metrics.upstreamPairClosed(pick.label)
+        pick.metrics.pairClosed()
     }
 
     @inline(never)
-    private func relayFailed(_ error: any Error, peer: PeerName, started: ContinuousClock.Instant) {
+    private func relayFailed(_ error: any Error, peer: PeerName, seconds: Double) {
         logger.debug("relay failed to start", metadata: ["client": "\(peer)", "error": "\(error)"])
-        metrics.connectionClosed(seconds: (ContinuousClock.now - started).inSeconds)
+        metrics.connectionClosed(seconds: seconds)
     }
 
     @inline(never)
-    private func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, started: ContinuousClock.Instant) {
-        let seconds = (ContinuousClock.now - started).inSeconds
-        metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes, upstream: pick.label)
+    private func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, seconds: Double) {
+        pick.metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes)
         metrics.connectionClosed(seconds: seconds)
         totals.ended(up: result.forward.bytes, down: result.backward.bytes)
         if logger.logLevel <= .debug {
@@ -133,24 +134,23 @@ final class PairForwarder: Sendable {
     /// Dials upstreams on `reactor` until one answers or the attempts are spent; connect
     /// failures mark an upstream down (passive health). Backs off between rounds.
     private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
-        var tried = Set<Int>()
-        let dialer = Dialer(timeout: settings.connectTimeout)
-        var backoff = Duration.milliseconds(25)
+        var tried = UpstreamIndexSet()
+        var backoffRound = 0
         for attempt in 0..<attempts {
             if tried.count == upstreams.count { tried.removeAll() }
-            guard let pick = upstreams.pick(excluding: tried) else {
+            guard let pick = upstreams.pick(excluding: tried, now: reactor.loopTime) else {
                 // Nothing to try now (every upstream down and probed); wait a little once more.
-                if attempt + 1 < attempts, (try? await Task.sleep(for: backoff)) != nil {
-                    backoff *= 2
+                if attempt + 1 < attempts, await Self.backOff(round: backoffRound) {
+                    backoffRound += 1
                     continue
                 }
                 return nil
             }
             tried.insert(pick.index)
-            let started = ContinuousClock.now
+            let started = reactor.loopTime
             do {
                 let upstream = try await dialer.dial(pick.addresses, label: pick.label, on: reactor)
-                connected(pick, started: started)
+                connected(pick, seconds: reactor.seconds(since: started))
                 return (upstream, pick)
             } catch {
                 if !connectFailed(pick, error: error, peer: peer) { return nil }
@@ -159,9 +159,16 @@ final class PairForwarder: Sendable {
         return nil
     }
 
+    /// Sleeps 25 ms, doubling with each `round`; false when the task was cancelled. Out of line:
+    /// the common path (an upstream is up) never sleeps, so its frame need not hold a clock.
     @inline(never)
-    private func connected(_ pick: UpstreamPool.Pick, started: ContinuousClock.Instant) {
-        metrics.upstreamConnected(pick.label, seconds: (ContinuousClock.now - started).inSeconds)
+    private static nonisolated(nonsending) func backOff(round: Int) async -> Bool {
+        (try? await Task.sleep(for: .milliseconds(25 << min(round, 10)))) != nil
+    }
+
+    @inline(never)
+    private func connected(_ pick: UpstreamPool.Pick, seconds: Double) {
+        pick.metrics.connected(seconds: seconds)
         upstreams.connected(pick)
     }
 
@@ -175,7 +182,7 @@ final class PairForwarder: Sendable {
             if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
             return false
         }
-        metrics.upstreamConnectFailed(pick.label)
+        pick.metrics.connectFailed()
         totals.connectFailed()
         upstreams.failed(pick, error: error)
         logger.debug("upstream connect failed", metadata: ["client": "\(peer)", "upstream": "\(pick.label)", "error": "\(error)"])
@@ -217,6 +224,14 @@ extension SpliceOption {
         case .on: .on
         case .off: .off
         }
+    }
+}
+
+extension Reactor {
+    /// Seconds from `start` (an earlier ``Reactor/loopTime``) to this pass of the loop.
+    /// Reactor thread only.
+    func seconds(since start: UInt64) -> Double {
+        Double(loopTime &- start) / 1e9
     }
 }
 

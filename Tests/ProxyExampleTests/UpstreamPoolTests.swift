@@ -65,4 +65,29 @@ import Testing
         #expect(UpstreamState.backoff(afterFailures: 6) == 30_000_000_000)
         #expect(UpstreamState.backoff(afterFailures: 60) == 30_000_000_000)
     }
+
+    @Test func triedSetHoldsIndicesOnBothSidesOfItsMask() {
+        var tried: UpstreamIndexSet = [0, 63]
+        tried.insert(64)
+        tried.insert(200)
+        tried.insert(63)
+        #expect(tried.count == 4)
+        #expect([0, 63, 64, 200].allSatisfy { tried.contains($0) })
+        #expect(![1, 62, 65, 199].contains { tried.contains($0) })
+        tried.removeAll()
+        #expect(tried.count == 0)
+        #expect(![0, 63, 64, 200].contains { tried.contains($0) })
+    }
+
+    @Test func everyUpstreamOfALargePoolIsTriedOnce() throws {
+        let pool = Self.pool(70, policy: .roundRobin)
+        var tried = UpstreamIndexSet()
+        for _ in 0..<70 {
+            let pick = try #require(pool.pick(excluding: tried, now: 0))
+            #expect(!tried.contains(pick.index))
+            tried.insert(pick.index)
+        }
+        #expect(tried.count == 70)
+        #expect(pool.pick(excluding: tried, now: 0) == nil)
+    }
 }

@@ -50,10 +50,11 @@ public final class BufferPool: @unchecked Sendable {
     public let maxKeptBytes: Int
     /// Checks (in debug builds) that the caller is on the owning reactor; set once by the reactor.
     var isOwnerThread: @Sendable () -> Bool = { true }
-    private var freeStorages: [[BufferStorage]]
-    private var freeChunks: [[UnsafeMutableRawPointer]]
-    private var kept = 0
-    private var returnsSpare: [ReturnedChunk] = []
+    // Owner-thread state; unchecked exclusivity as explained in Reactor.swift.
+    @exclusivity(unchecked) private var freeStorages: [[BufferStorage]]
+    @exclusivity(unchecked) private var freeChunks: [[UnsafeMutableRawPointer]]
+    @exclusivity(unchecked) private var kept = 0
+    @exclusivity(unchecked) private var returnsSpare: [ReturnedChunk] = []
 
     /// A pool for one reactor, keeping at most `maxKeptBytes` in its free lists.
     init(maxKeptBytes: Int = BufferPool.defaultMaxKeptBytes) {

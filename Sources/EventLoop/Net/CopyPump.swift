@@ -14,19 +14,20 @@ final class CopyPump {
     /// How it ended, once it has.
     private(set) var result: CopyResult?
 
-    private var buffer = ByteBuffer()
-    private var pipe: SplicePipe?
-    private var pipeBytes = 0
-    private var bytes: UInt64 = 0
-    private var splicedBytes: UInt64 = 0
-    private var readsThisPass = 0
-    private var readAgainQueued = false
+    // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
+    @exclusivity(unchecked) private var buffer = ByteBuffer()
+    @exclusivity(unchecked) private var pipe: SplicePipe?
+    @exclusivity(unchecked) private var pipeBytes = 0
+    @exclusivity(unchecked) private var bytes: UInt64 = 0
+    @exclusivity(unchecked) private var splicedBytes: UInt64 = 0
+    @exclusivity(unchecked) private var readsThisPass = 0
+    @exclusivity(unchecked) private var readAgainQueued = false
     /// Consecutive reads that filled a 64 KiB chunk (in `auto`, two switch to splicing).
-    private var fullReads = 0
+    @exclusivity(unchecked) private var fullReads = 0
     /// Consecutive small splices (in `auto`, many switch back to copying).
-    private var smallSplices = 0
-    private var nextReadSize = CopyPump.smallChunk
-    private(set) var isFinished = false
+    @exclusivity(unchecked) private var smallSplices = 0
+    @exclusivity(unchecked) private var nextReadSize = CopyPump.smallChunk
+    @exclusivity(unchecked) private(set) var isFinished = false
 
     static let smallChunk = 16 * 1024
     static let largeChunk = 64 * 1024

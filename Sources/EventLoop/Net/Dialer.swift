@@ -249,6 +249,10 @@ public struct Dialer: Sendable {
             throw error
         }
         let socket = try StreamSocket(adopting: fd, reactor: reactor, local: nil, remote: address)
+        // Nothing can be waiting to be read on a socket that has just connected: the first read
+        // waits for the kernel's readiness event instead of trying (and failing) at once. Data
+        // already queued by then is reported too, as registration polls the current state.
+        socket.readReady = false
         return (TCPConn(socket: socket), connected)
     }
 
@@ -262,9 +266,12 @@ public struct Dialer: Sendable {
         return error
     }
 
-    /// Checks the handshake's outcome (SO_ERROR); throws and closes on failure.
+    /// Checks the handshake's outcome; throws and closes on failure. A writable event with no
+    /// error or hang-up says the handshake completed (the kernel reports a failed connect with
+    /// EPOLLERR), so SO_ERROR is read only when one of those came with it, to name the errno.
     @inline(never)
     private func finishConnect(_ conn: TCPConn, address: SocketAddress) throws(NetError) {
+        guard conn.socket.hangup else { return }
         let status = Syscall.pendingError(conn.socket.fd)
         if status != 0 {
             conn.close()

@@ -280,11 +280,9 @@ public final class Listener: Sendable {
         }
     }
 
+    /// TCP_NODELAY comes from the listening socket (Linux copies it to accepted connections).
     private func makeSocket(fd: Int32, peer: SocketAddress?, on reactor: Reactor) -> StreamSocket? {
-        if address.family != AF_UNIX {
-            try? Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
-        }
-        return try? StreamSocket(adopting: fd, reactor: reactor, local: knownLocalAddress, remote: peer)
+        try? StreamSocket(adopting: fd, reactor: reactor, local: knownLocalAddress, remote: peer)
     }
 
     /// The local address of every accepted connection when the listener is bound to one IP

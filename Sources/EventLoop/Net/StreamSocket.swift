@@ -20,15 +20,16 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
 
     var fd: Int32
     var token: UInt64 = 0
-    var readReady = true
-    var writeReady = true
+    // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
+    @exclusivity(unchecked) var readReady = true
+    @exclusivity(unchecked) var writeReady = true
     /// The peer shut down, reset or errored: readiness stays on until a read reports it.
-    var hangup = false
-    var readsThisEvent = 0
-    var readRedispatchQueued = false
-    var outputShutdown = false
-    var closeWriteWhenFlushed = false
-    var outbound = ByteBuffer()
+    @exclusivity(unchecked) var hangup = false
+    @exclusivity(unchecked) var readsThisEvent = 0
+    @exclusivity(unchecked) var readRedispatchQueued = false
+    @exclusivity(unchecked) var outputShutdown = false
+    @exclusivity(unchecked) var closeWriteWhenFlushed = false
+    @exclusivity(unchecked) var outbound = ByteBuffer()
     var delegate: Delegate = .none
 
     enum Delegate {

@@ -18,12 +18,13 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// The peer's address.
     public var remoteAddress: SocketAddress? { socket.remoteAddress }
 
-    var readWaiter: UnsafeContinuation<Void, any Error>?
-    var writeWaiter: UnsafeContinuation<Void, any Error>?
-    var readBusy = false
-    var writeBusy = false
-    var readWaitID: UInt64 = 0
-    var writeWaitID: UInt64 = 0
+    // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
+    @exclusivity(unchecked) var readWaiter: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) var writeWaiter: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) var readBusy = false
+    @exclusivity(unchecked) var writeBusy = false
+    @exclusivity(unchecked) var readWaitID: UInt64 = 0
+    @exclusivity(unchecked) var writeWaitID: UInt64 = 0
     /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
     /// Nothing holds a handle to that task, so nothing else can cancel it: its waits check for
     /// cancellation before suspending (a task can still cancel itself) but install no
@@ -32,22 +33,22 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// proxy's client task dialling and relaying to its upstream): see
     /// ``Reactor/servingTasks``. Waits from any other task (a child the handler started, a
     /// task of the user's own) install one.
-    var servingTask: UnsafeCurrentTask?
-    var closeWriteAfterWrite = false
+    @exclusivity(unchecked) var servingTask: UnsafeCurrentTask?
+    @exclusivity(unchecked) var closeWriteAfterWrite = false
     var closeReason: NetError?
-    var consecutiveReads = 0
-    var readDeadline: UInt64 = .max
-    var writeDeadline: UInt64 = .max
-    var readTimer: TimerHandle?
-    var readTimerAt: UInt64 = .max
-    var writeTimer: TimerHandle?
-    var writeTimerAt: UInt64 = .max
-    var idleTimeoutNanoseconds: UInt64 = 0
+    @exclusivity(unchecked) var consecutiveReads = 0
+    @exclusivity(unchecked) var readDeadline: UInt64 = .max
+    @exclusivity(unchecked) var writeDeadline: UInt64 = .max
+    @exclusivity(unchecked) var readTimer: TimerHandle?
+    @exclusivity(unchecked) var readTimerAt: UInt64 = .max
+    @exclusivity(unchecked) var writeTimer: TimerHandle?
+    @exclusivity(unchecked) var writeTimerAt: UInt64 = .max
+    @exclusivity(unchecked) var idleTimeoutNanoseconds: UInt64 = 0
     /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
-    var absoluteReadDeadline: UInt64 = .max
+    @exclusivity(unchecked) var absoluteReadDeadline: UInt64 = .max
     /// Size class of the pooled chunk the next read gets (adapts to the traffic).
-    var readSizeClass = 0
-    var smallReads = 0
+    @exclusivity(unchecked) var readSizeClass = 0
+    @exclusivity(unchecked) var smallReads = 0
     /// A copy reading from this connection (``copy(to:splice:)``, relays), if one runs.
     var readPump: CopyPump?
     /// A copy writing to this connection, if one runs.

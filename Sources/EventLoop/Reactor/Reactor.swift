@@ -48,23 +48,28 @@ public final class Reactor: @unchecked Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    // Confined to the reactor thread.
-    var jobs = WorkQueue()
+    // Confined to the reactor thread. `@exclusivity(unchecked)` skips the runtime's dynamic
+    // exclusivity check (a thread-local lookup per access) on the hot reactor-thread state
+    // below and in TCPConn, StreamSocket, CopyPump and BufferPool. It is safe because one
+    // thread touches this state, and no access to it spans a call into a handler, a user
+    // closure or a deinit that could reach the same property again: callbacks run after the
+    // access has ended (see `release(token:)`, which takes the handler out before dropping it).
+    @exclusivity(unchecked) var jobs = WorkQueue()
     /// The inbox's other array: drained on the reactor thread while producers fill the first.
-    var inboxSpare: [Work] = []
-    var slots: [Slot] = []
-    var freeSlots: [UInt32] = []
-    var wheel = TimingWheel<TimerAction>()
+    @exclusivity(unchecked) var inboxSpare: [Work] = []
+    @exclusivity(unchecked) var slots: [Slot] = []
+    @exclusivity(unchecked) var freeSlots: [UInt32] = []
+    @exclusivity(unchecked) var wheel = TimingWheel<TimerAction>()
     /// The monotonic time of tick 0 of the wheel.
     let origin: UInt64
     /// The wheel's tick in nanoseconds.
     let tickNanoseconds: UInt64
     /// The time source when it is not the system's monotonic clock (tests); nil otherwise.
     let clock: (any ReactorClock)?
-    var redispatch: [(token: UInt64, events: UInt32)] = []
-    var redispatchSpare: [(token: UInt64, events: UInt32)] = []
+    @exclusivity(unchecked) var redispatch: [(token: UInt64, events: UInt32)] = []
+    @exclusivity(unchecked) var redispatchSpare: [(token: UInt64, events: UInt32)] = []
     /// Monotonic nanoseconds, refreshed once per loop pass (cheap "now" for activity stamps).
-    public internal(set) var loopTime: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var loopTime: UInt64 = 0
     /// A scratch buffer for handler-level reads, reused by every socket of this reactor.
     let scratch: UnsafeMutableRawBufferPointer
     /// Message vectors for datagram sockets' `recvmmsg` and `sendmmsg`, made on first use.
@@ -77,7 +82,7 @@ public final class Reactor: @unchecked Sendable {
     /// The tasks `Listener.serve` started for this reactor's connections, while their handlers
     /// run. Nothing holds a handle to them, so nothing else can cancel them, and their waits
     /// skip the cancellation handler (see `TCPConn.servingTask`). Reactor thread only.
-    var servingTasks = Set<UnsafeCurrentTask>()
+    @exclusivity(unchecked) var servingTasks = Set<UnsafeCurrentTask>()
 
     struct Slot {
         var generation: UInt32 = 0
@@ -190,9 +195,12 @@ public final class Reactor: @unchecked Sendable {
         assertOnReactor()
         let index = Int(token & 0xffff_ffff)
         guard index < slots.count, slots[index].generation == UInt32(token >> 32) else { return }
+        // Taken out first, so that the handler is released after the access to `slots` ends.
+        let handler = slots[index].handler
         slots[index].handler = nil
         slots[index].generation &+= 1
         freeSlots.append(UInt32(index))
+        withExtendedLifetime(handler) {}
     }
 
     /// Delivers `events` for `token` in the next pass instead of waiting for a new edge

@@ -127,9 +127,11 @@ enum Syscall {
 
     // MARK: data
 
+    /// Reads from a stream socket with recv(2), which skips the VFS layer read(2) goes through
+    /// (measurably less kernel time per call). Errors name the operation `read`.
     @inline(__always)
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("read", address?.description) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        try nonBlocking("read", address?.description) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
     }
 
     @inline(__always)
@@ -234,14 +236,16 @@ enum Syscall {
 }
 
 extension Syscall {
-    /// A listening socket: SO_REUSEADDR, optionally SO_REUSEPORT, bound and listening.
-    /// On failure nothing stays open.
+    /// A listening socket: SO_REUSEADDR, optionally SO_REUSEPORT, TCP_NODELAY (which Linux
+    /// copies to every accepted connection, so there is no setsockopt per connection), bound
+    /// and listening. On failure nothing stays open.
     static func listeningSocket(_ address: SocketAddress, backlog: Int32, reusePort: Bool) throws(NetError) -> Int32 {
         let fd = try socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
         do {
             if address.family != AF_UNIX {
                 try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
                 if reusePort { try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
+                try setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
             }
             try bind(fd, to: address)
             try listen(fd, backlog: backlog, address: address)

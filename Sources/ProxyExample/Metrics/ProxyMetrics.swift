@@ -90,34 +90,32 @@ final class ProxyMetrics: Sendable {
 
     /// Bytes moved through a pair to and from `upstream` since the last call.
     func bytes(clientToUpstream: UInt64, upstreamToClient: UInt64, upstream: String) {
-        let metrics = upstreamMetrics(upstream)
-        if clientToUpstream > 0 { metrics.bytesClientToUpstream.increment(by: Int64(clamping: clientToUpstream)) }
-        if upstreamToClient > 0 { metrics.bytesUpstreamToClient.increment(by: Int64(clamping: upstreamToClient)) }
+        upstreamMetrics(upstream).bytes(clientToUpstream: clientToUpstream, upstreamToClient: upstreamToClient)
     }
 
     /// A connect to `upstream` failed (refused, timed out, …).
     func upstreamConnectFailed(_ upstream: String) {
-        upstreamMetrics(upstream).connectFailures.increment()
+        upstreamMetrics(upstream).connectFailed()
     }
 
     /// A connect to `upstream` succeeded after `seconds`.
     func upstreamConnected(_ upstream: String, seconds: Double) {
-        upstreamMetrics(upstream).connectSeconds.recordSeconds(max(0, seconds))
+        upstreamMetrics(upstream).connected(seconds: seconds)
     }
 
     /// `upstream` is now considered up (1) or down (0).
     func upstreamState(_ upstream: String, up: Bool) {
-        upstreamMetrics(upstream).up.set(up ? 1.0 : 0.0)
+        upstreamMetrics(upstream).setUp(up)
     }
 
     /// A pair to `upstream` opened.
     func upstreamPairOpened(_ upstream: String) {
-        upstreamMetrics(upstream).active.increment()
+        upstreamMetrics(upstream).pairOpened()
     }
 
     /// A pair to `upstream` closed.
     func upstreamPairClosed(_ upstream: String) {
-        upstreamMetrics(upstream).active.decrement()
+        upstreamMetrics(upstream).pairClosed()
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).

@@ -26,6 +26,37 @@ final class UpstreamMetrics: Sendable {
         up.set(1.0)
         active.set(0.0)
     }
+
+    /// Bytes moved through one pair, each way.
+    func bytes(clientToUpstream: UInt64, upstreamToClient: UInt64) {
+        if clientToUpstream > 0 { bytesClientToUpstream.increment(by: Int64(clamping: clientToUpstream)) }
+        if upstreamToClient > 0 { bytesUpstreamToClient.increment(by: Int64(clamping: upstreamToClient)) }
+    }
+
+    /// A connect failed (refused, timed out, …).
+    func connectFailed() {
+        connectFailures.increment()
+    }
+
+    /// A connect succeeded after `seconds`.
+    func connected(seconds: Double) {
+        connectSeconds.recordSeconds(max(0, seconds))
+    }
+
+    /// The upstream is now considered up (1) or down (0).
+    func setUp(_ isUp: Bool) {
+        up.set(isUp ? 1.0 : 0.0)
+    }
+
+    /// A pair through this upstream opened.
+    func pairOpened() {
+        active.increment()
+    }
+
+    /// A pair through this upstream closed.
+    func pairClosed() {
+        active.decrement()
+    }
 }
 
 /// The metric names the proxy exports.

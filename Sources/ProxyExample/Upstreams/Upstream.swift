@@ -9,6 +9,8 @@ struct UpstreamState {
     let label: String
     /// The addresses it resolved to at start.
     let addresses: [SocketAddress]
+    /// Its metric objects (looked up once, not per connection).
+    let metrics: UpstreamMetrics
     /// Pairs open through it now (least-conn balancing).
     var active = 0
     /// Consecutive connect failures.

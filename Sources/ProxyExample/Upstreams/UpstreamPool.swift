@@ -5,8 +5,8 @@ import Logging
 /// The upstreams, the balancing policy and their passive health. Thread-safe (one lock,
 /// taken once per pick and once per outcome, never while connecting).
 final class UpstreamPool: Sendable {
-    private let state: Locked<[UpstreamState]>
-    private let cursor = Locked<Int>(0)
+    /// The upstreams, and the round-robin cursor, under one lock.
+    private let state: Locked<State>
     private let policy: BalancePolicy
     private let logger: Logger
     private let metrics: ProxyMetrics
@@ -15,12 +15,19 @@ final class UpstreamPool: Sendable {
 
     /// A pool of `upstreams` (label and resolved addresses), all considered up at start.
     init(_ upstreams: [(label: String, addresses: [SocketAddress])], policy: BalancePolicy, logger: Logger, metrics: ProxyMetrics) {
-        state = Locked(upstreams.map { UpstreamState(label: $0.label, addresses: $0.addresses) })
+        state = Locked(State(upstreams: upstreams.map {
+            UpstreamState(label: $0.label, addresses: $0.addresses, metrics: metrics.upstreamMetrics($0.label))
+        }))
         count = upstreams.count
         self.policy = policy
         self.logger = logger
         self.metrics = metrics
-        for upstream in upstreams { metrics.upstreamState(upstream.label, up: true) }
+        for upstream in upstreams { metrics.upstreamMetrics(upstream.label).setUp(true) }
+    }
+
+    private struct State {
+        var upstreams: [UpstreamState]
+        var cursor = 0
     }
 
     /// A choice of upstream for one connect attempt.
@@ -28,78 +35,88 @@ final class UpstreamPool: Sendable {
         let index: Int
         let label: String
         let addresses: [SocketAddress]
+        /// The upstream's metric objects.
+        let metrics: UpstreamMetrics
     }
 
     /// Picks an upstream not in `tried`: by the policy among those up; when none is up, the
     /// one whose back-off ended first as a probe (one probe at a time per upstream). Nil when
     /// there is nothing to try now.
-    func pick(excluding tried: Set<Int>, now: UInt64 = UpstreamPool.now()) -> Pick? {
-        let start = policy == .roundRobin ? cursor.withLock { value -> Int in
-            value &+= 1
-            return value
-        } : 0
-        return state.withLock { upstreams -> Pick? in
-            let count = upstreams.count
-            var best: Int?
-            for offset in 0..<count {
-                let index = (start &+ offset) % count
-                guard !tried.contains(index), upstreams[index].isUp else { continue }
-                switch policy {
-                case .roundRobin:
-                    best = index
-                case .leastConn:
-                    if best == nil || upstreams[index].active < upstreams[best!].active { best = index }
-                }
-                if policy == .roundRobin { break }
+    func pick(excluding tried: UpstreamIndexSet, now: UInt64 = UpstreamPool.now()) -> Pick? {
+        state.withLock { state -> Pick? in
+            var start = 0
+            if policy == .roundRobin {
+                state.cursor &+= 1
+                start = state.cursor
             }
-            if best == nil {
-                // Every candidate is down: probe the one whose back-off ended first.
-                best = upstreams.indices
-                    .filter { !tried.contains($0) && !upstreams[$0].probing && upstreams[$0].downUntil <= now }
-                    .min { upstreams[$0].downUntil < upstreams[$1].downUntil }
-                if let probe = best { upstreams[probe].probing = true }
-            }
-            guard let index = best else { return nil }
-            upstreams[index].active += 1
-            return Pick(index: index, label: upstreams[index].label, addresses: upstreams[index].addresses)
+            return Self.pick(in: &state.upstreams, from: start, excluding: tried, policy: policy, now: now)
         }
+    }
+
+    /// The choice itself, under the lock.
+    private static func pick(in upstreams: inout [UpstreamState], from start: Int, excluding tried: UpstreamIndexSet,
+                             policy: BalancePolicy, now: UInt64) -> Pick? {
+        let count = upstreams.count
+        var best: Int?
+        for offset in 0..<count {
+            let index = (start &+ offset) % count
+            guard !tried.contains(index), upstreams[index].isUp else { continue }
+            switch policy {
+            case .roundRobin:
+                best = index
+            case .leastConn:
+                if best == nil || upstreams[index].active < upstreams[best!].active { best = index }
+            }
+            if policy == .roundRobin { break }
+        }
+        if best == nil {
+            // Every candidate is down: probe the one whose back-off ended first.
+            best = upstreams.indices
+                .filter { !tried.contains($0) && !upstreams[$0].probing && upstreams[$0].downUntil <= now }
+                .min { upstreams[$0].downUntil < upstreams[$1].downUntil }
+            if let probe = best { upstreams[probe].probing = true }
+        }
+        guard let index = best else { return nil }
+        upstreams[index].active += 1
+        return Pick(index: index, label: upstreams[index].label, addresses: upstreams[index].addresses,
+                    metrics: upstreams[index].metrics)
     }
 
     /// The connect attempt on `pick` succeeded: the upstream is up (logged when it was down).
     func connected(_ pick: Pick) {
-        let cameBack = state.withLock { upstreams -> Bool in
-            let wasDown = !upstreams[pick.index].isUp
-            upstreams[pick.index].failures = 0
-            upstreams[pick.index].downUntil = 0
-            upstreams[pick.index].probing = false
+        let cameBack = state.withLock { state -> Bool in
+            let wasDown = !state.upstreams[pick.index].isUp
+            state.upstreams[pick.index].failures = 0
+            state.upstreams[pick.index].downUntil = 0
+            state.upstreams[pick.index].probing = false
             return wasDown
         }
         if cameBack {
             logger.notice("upstream \(pick.label) is up")
-            metrics.upstreamState(pick.label, up: true)
+            pick.metrics.setUp(true)
         }
     }
 
     /// The connect attempt on `pick` failed: the upstream is down for its back-off period.
     func failed(_ pick: Pick, error: any Error, now: UInt64 = UpstreamPool.now()) {
-        let (wentDown, backoff) = state.withLock { upstreams -> (Bool, UInt64) in
-            let wasUp = upstreams[pick.index].isUp
-            upstreams[pick.index].failures += 1
-            upstreams[pick.index].active -= 1
-            upstreams[pick.index].probing = false
-            let backoff = UpstreamState.backoff(afterFailures: upstreams[pick.index].failures)
-            upstreams[pick.index].downUntil = now &+ backoff
+        let (wentDown, backoff) = state.withLock { state -> (Bool, UInt64) in
+            let wasUp = state.upstreams[pick.index].isUp
+            state.upstreams[pick.index].failures += 1
+            state.upstreams[pick.index].active -= 1
+            state.upstreams[pick.index].probing = false
+            let backoff = UpstreamState.backoff(afterFailures: state.upstreams[pick.index].failures)
+            state.upstreams[pick.index].downUntil = now &+ backoff
             return (wasUp, backoff)
         }
         if wentDown {
             logger.warning("upstream \(pick.label) is down for \(Double(backoff) / 1e9) s: \(error)")
-            metrics.upstreamState(pick.label, up: false)
+            pick.metrics.setUp(false)
         }
     }
 
     /// A pair through `pick` has ended.
     func released(_ pick: Pick) {
-        state.withLock { $0[pick.index].active -= 1 }
+        state.withLock { $0.upstreams[pick.index].active -= 1 }
     }
 
     /// Monotonic nanoseconds.

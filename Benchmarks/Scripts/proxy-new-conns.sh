@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# New connections per second through the proxy example and HAProxy (tcp mode, the same thread
+# count), interleaved round by round so both see the same machine load: redis-benchmark with
+# keep-alive off (one GET per connection) against one redis-server. Loopback only.
+#
+#   Benchmarks/Scripts/proxy-new-conns.sh [ROUNDS] [CONNECTIONS]
+#
+# Prints one line per run:
+#   proxy=NAME round=N rate=CONNS_PER_S user_us_per_req=N sys_us_per_req=N
+# with the proxy's user and system CPU per connection from /proc.
+# BASELINE_BIN adds a second build of the proxy (another commit's ProxyExample) as "baseline";
+# PROXIES overrides the list (default: "haproxy ours", plus "baseline" with BASELINE_BIN).
+# THREADS sets both proxies' threads (default 2). Needs haproxy, redis-server and
+# redis-benchmark (apt-get install haproxy redis-server redis-tools).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+rounds="${1:-8}"
+connections="${2:-20000}"
+threads="${THREADS:-2}"
+default_proxies="haproxy ours"
+[ -n "${BASELINE_BIN:-}" ] && default_proxies="haproxy baseline ours"
+read -r -a proxies <<< "${PROXIES:-$default_proxies}"
+tmpdir="$(mktemp -d /tmp/proxy-new-conns.XXXXXX)"
+redis_port=19621
+proxy_port=19630
+
+(cd "$here" && swift build -c release --product ProxyExample >/dev/null)
+ours_bin="$here/.build/release/ProxyExample"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmpdir"
+}
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "port $1 never opened" >&2
+  return 1
+}
+
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --protected-mode no >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$redis_port"
+
+start_proxy() { # name -> sets proxy_pid, proxy_port
+  proxy_port=$((proxy_port + 1))
+  case "$1" in
+    haproxy)
+      cat > "$tmpdir/haproxy.cfg" <<EOF
+global
+    nbthread $threads
+    maxconn 4000
+defaults
+    mode tcp
+    timeout connect 3s
+    timeout client 300s
+    timeout server 300s
+frontend front
+    bind 127.0.0.1:$proxy_port
+    default_backend back
+backend back
+    server upstream 127.0.0.1:$redis_port
+EOF
+      haproxy -f "$tmpdir/haproxy.cfg" -db >/dev/null 2>&1 &
+      ;;
+    ours|baseline)
+      local bin="$ours_bin"
+      [ "$1" = baseline ] && bin="$BASELINE_BIN"
+      "$bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" \
+        --log-level warning >/dev/null 2>&1 &
+      ;;
+  esac
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_port "$proxy_port"
+}
+
+times_of() { # pid -> "utime stime" in clock ticks
+  awk '{ print $14, $15 }' "/proc/$1/stat"
+}
+
+hz=$(getconf CLK_TCK)
+for ((round = 1; round <= rounds; round++)); do
+  for proxy in "${proxies[@]}"; do
+    start_proxy "$proxy"
+    read -r user0 sys0 < <(times_of "$proxy_pid")
+    rate=$(redis-benchmark -h 127.0.0.1 -p "$proxy_port" -t get -n "$connections" -c 50 -q -k 0 2>/dev/null |
+      tr '\r' '\n' | awk '/GET:/ { for (i = 1; i <= NF; i++) if ($i == "requests") r = $(i - 1) } END { print r }')
+    read -r user1 sys1 < <(times_of "$proxy_pid")
+    kill "$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+    awk -v p="$proxy" -v r="$round" -v rate="$rate" -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) -v hz="$hz" -v n="$connections" \
+      'BEGIN { printf "proxy=%s round=%d rate=%s user_us_per_req=%.0f sys_us_per_req=%.0f\n", p, r, rate, u / hz / n * 1e6, s / hz / n * 1e6 }'
+  done
+done
