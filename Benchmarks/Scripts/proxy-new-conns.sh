@@ -9,6 +9,8 @@
 #   proxy=NAME round=N rate=CONNS_PER_S user_us_per_req=N sys_us_per_req=N
 # with the proxy's user and system CPU per connection from /proc.
 # BASELINE_BIN adds a second build of the proxy (another commit's ProxyExample) as "baseline";
+# "minimal" is Benchmarks/MinimalProxy, the library's forwarding without the example's
+# admission, metrics and registry (built on demand);
 # PROXIES overrides the list (default: "haproxy ours", plus "baseline" with BASELINE_BIN).
 # THREADS sets both proxies' threads (default 2). Needs haproxy, redis-server and
 # redis-benchmark (apt-get install haproxy redis-server redis-tools).
@@ -26,6 +28,10 @@ proxy_port=19630
 
 (cd "$here" && swift build -c release --product ProxyExample >/dev/null)
 ours_bin="$here/.build/release/ProxyExample"
+minimal_bin="$here/Benchmarks/MinimalProxy/.build/release/MinimalProxy"
+if [[ " ${proxies[*]} " == *" minimal "* ]]; then
+  (cd "$here/Benchmarks/MinimalProxy" && swift build -c release >/dev/null 2>&1)
+fi
 
 pids=()
 cleanup() {
@@ -74,6 +80,9 @@ EOF
       [ "$1" = baseline ] && bin="$BASELINE_BIN"
       "$bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" \
         --log-level warning >/dev/null 2>&1 &
+      ;;
+    minimal)
+      "$minimal_bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" >/dev/null 2>&1 &
       ;;
   esac
   proxy_pid=$!
