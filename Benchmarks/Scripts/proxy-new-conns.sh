@@ -33,22 +33,8 @@ if [[ " ${proxies[*]} " == *" minimal "* ]]; then
   (cd "$here/Benchmarks/MinimalProxy" && swift build -c release >/dev/null 2>&1)
 fi
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmpdir"
-}
-trap cleanup EXIT
-
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2
-  return 1
-}
+# shellcheck source=proxy-bench-common.sh
+source "$here/Benchmarks/Scripts/proxy-bench-common.sh"
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --protected-mode no >/dev/null 2>&1 &
 pids+=($!)
@@ -58,21 +44,7 @@ start_proxy() { # name -> sets proxy_pid, proxy_port
   proxy_port=$((proxy_port + 1))
   case "$1" in
     haproxy)
-      cat > "$tmpdir/haproxy.cfg" <<EOF
-global
-    nbthread $threads
-    maxconn 4000
-defaults
-    mode tcp
-    timeout connect 3s
-    timeout client 300s
-    timeout server 300s
-frontend front
-    bind 127.0.0.1:$proxy_port
-    default_backend back
-backend back
-    server upstream 127.0.0.1:$redis_port
-EOF
+      haproxy_config "$threads" "$proxy_port" "$redis_port" > "$tmpdir/haproxy.cfg"
       haproxy -f "$tmpdir/haproxy.cfg" -db >/dev/null 2>&1 &
       ;;
     ours|baseline)

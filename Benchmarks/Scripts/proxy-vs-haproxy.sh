@@ -29,22 +29,8 @@ proxy_port=19530
 (cd "$here" && swift build -c release --product ProxyExample >/dev/null)
 proxy_bin="$here/.build/release/ProxyExample"
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmpdir"
-}
-trap cleanup EXIT
-
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2
-  return 1
-}
+# shellcheck source=proxy-bench-common.sh
+source "$here/Benchmarks/Scripts/proxy-bench-common.sh"
 
 iperf3 -s -B 127.0.0.1 -p "$iperf_port" >/dev/null 2>&1 &
 pids+=($!)
@@ -62,23 +48,8 @@ start_proxy() { # name upstream_port -> sets proxy_pid, port
   case "$1" in
     haproxy|haproxy-splice)
       local splice=""
-      [ "$1" = haproxy-splice ] && splice="    option splice-auto"
-      cat > "$tmpdir/haproxy.cfg" <<EOF
-global
-    nbthread $threads
-    maxconn 4000
-defaults
-    mode tcp
-    timeout connect 3s
-    timeout client 300s
-    timeout server 300s
-frontend front
-    bind 127.0.0.1:$proxy_port
-    default_backend back
-$splice
-backend back
-    server upstream 127.0.0.1:$2
-EOF
+      [ "$1" = haproxy-splice ] && splice=yes
+      haproxy_config "$threads" "$proxy_port" "$2" "$splice" > "$tmpdir/haproxy.cfg"
       haproxy -f "$tmpdir/haproxy.cfg" -db >/dev/null 2>&1 &
       ;;
     ours-splice-*)
