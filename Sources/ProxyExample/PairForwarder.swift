@@ -55,7 +55,7 @@ final class PairForwarder: Sendable {
         let reactor = client.reactor
         // Durations come from the reactor's loop time: no clock read per connection.
         let started = reactor.loopTime
-        guard let (upstream, pick) = await connectUpstream(on: client.reactor, peer: peer) else {
+        guard let (upstream, pick) = await connectUpstream(on: reactor, peer: peer) else {
             return refuse(client, peer: peer, reason: .noUpstream)
         }
         defer { pairClosed(upstream, pick) }

@@ -88,36 +88,6 @@ final class ProxyMetrics: Sendable {
         refusedCounters[reason]?.increment()
     }
 
-    /// Bytes moved through a pair to and from `upstream` since the last call.
-    func bytes(clientToUpstream: UInt64, upstreamToClient: UInt64, upstream: String) {
-        upstreamMetrics(upstream).bytes(clientToUpstream: clientToUpstream, upstreamToClient: upstreamToClient)
-    }
-
-    /// A connect to `upstream` failed (refused, timed out, …).
-    func upstreamConnectFailed(_ upstream: String) {
-        upstreamMetrics(upstream).connectFailed()
-    }
-
-    /// A connect to `upstream` succeeded after `seconds`.
-    func upstreamConnected(_ upstream: String, seconds: Double) {
-        upstreamMetrics(upstream).connected(seconds: seconds)
-    }
-
-    /// `upstream` is now considered up (1) or down (0).
-    func upstreamState(_ upstream: String, up: Bool) {
-        upstreamMetrics(upstream).setUp(up)
-    }
-
-    /// A pair to `upstream` opened.
-    func upstreamPairOpened(_ upstream: String) {
-        upstreamMetrics(upstream).pairOpened()
-    }
-
-    /// A pair to `upstream` closed.
-    func upstreamPairClosed(_ upstream: String) {
-        upstreamMetrics(upstream).pairClosed()
-    }
-
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).
     func render() -> String {
         var buffer: [UInt8] = []

@@ -3,8 +3,6 @@
 struct UpstreamIndexSet: ExpressibleByArrayLiteral, Sendable {
     private var mask: UInt64 = 0
     private var beyondMask: Set<Int> = []
-    /// How many indices are in the set.
-    private(set) var count = 0
 
     /// An empty set.
     init() {}
@@ -14,6 +12,9 @@ struct UpstreamIndexSet: ExpressibleByArrayLiteral, Sendable {
         for index in indices { insert(index) }
     }
 
+    /// How many indices are in the set.
+    var count: Int { mask.nonzeroBitCount + beyondMask.count }
+
     /// True when `index` is in the set.
     func contains(_ index: Int) -> Bool {
         index < 64 ? mask & (1 << UInt64(index)) != 0 : beyondMask.contains(index)
@@ -21,15 +22,12 @@ struct UpstreamIndexSet: ExpressibleByArrayLiteral, Sendable {
 
     /// Adds `index` (non-negative); nothing changes when it is in already.
     mutating func insert(_ index: Int) {
-        guard !contains(index) else { return }
         if index < 64 { mask |= 1 << UInt64(index) } else { beyondMask.insert(index) }
-        count += 1
     }
 
     /// Empties the set.
     mutating func removeAll() {
         mask = 0
         beyondMask.removeAll()
-        count = 0
     }
 }

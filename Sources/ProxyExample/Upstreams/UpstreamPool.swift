@@ -9,20 +9,20 @@ final class UpstreamPool: Sendable {
     private let state: Locked<State>
     private let policy: BalancePolicy
     private let logger: Logger
-    private let metrics: ProxyMetrics
     /// How many upstreams there are (fixed at start).
     let count: Int
 
-    /// A pool of `upstreams` (label and resolved addresses), all considered up at start.
+    /// A pool of `upstreams` (label and resolved addresses), all considered up at start; each
+    /// upstream's metric objects come from `metrics` once, here.
     init(_ upstreams: [(label: String, addresses: [SocketAddress])], policy: BalancePolicy, logger: Logger, metrics: ProxyMetrics) {
-        state = Locked(State(upstreams: upstreams.map {
+        let states = upstreams.map {
             UpstreamState(label: $0.label, addresses: $0.addresses, metrics: metrics.upstreamMetrics($0.label))
-        }))
+        }
+        for upstream in states { upstream.metrics.setUp(true) }
+        state = Locked(State(upstreams: states))
         count = upstreams.count
         self.policy = policy
         self.logger = logger
-        self.metrics = metrics
-        for upstream in upstreams { metrics.upstreamMetrics(upstream.label).setUp(true) }
     }
 
     private struct State {
