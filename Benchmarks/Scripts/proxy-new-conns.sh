@@ -10,7 +10,8 @@
 # with the proxy's user and system CPU per connection from /proc.
 # BASELINE_BIN adds a second build of the proxy (another commit's ProxyExample) as "baseline";
 # "minimal" is Benchmarks/MinimalProxy, the library's forwarding without the example's
-# admission, metrics and registry (built on demand);
+# admission, metrics and registry (built on demand), and "minimal-callbacks" the same without a
+# task per client (reactor-thread callbacks);
 # PROXIES overrides the list (default: "haproxy ours", plus "baseline" with BASELINE_BIN).
 # THREADS sets both proxies' threads (default 2). Needs haproxy, redis-server and
 # redis-benchmark (apt-get install haproxy redis-server redis-tools).
@@ -29,7 +30,7 @@ proxy_port=19630
 (cd "$here" && swift build -c release --product ProxyExample >/dev/null)
 ours_bin="$here/.build/release/ProxyExample"
 minimal_bin="$here/Benchmarks/MinimalProxy/.build/release/MinimalProxy"
-if [[ " ${proxies[*]} " == *" minimal "* ]]; then
+if [[ " ${proxies[*]} " == *" minimal"* ]]; then
   (cd "$here/Benchmarks/MinimalProxy" && swift build -c release >/dev/null 2>&1)
 fi
 
@@ -53,8 +54,10 @@ start_proxy() { # name -> sets proxy_pid, proxy_port
       "$bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" \
         --log-level warning >/dev/null 2>&1 &
       ;;
-    minimal)
-      "$minimal_bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" >/dev/null 2>&1 &
+    minimal|minimal-callbacks)
+      local mode=()
+      [ "$1" = minimal-callbacks ] && mode=(--callbacks)
+      "$minimal_bin" --listen "127.0.0.1:$proxy_port" --upstream "127.0.0.1:$redis_port" --threads "$threads" "${mode[@]}" >/dev/null 2>&1 &
       ;;
   esac
   proxy_pid=$!

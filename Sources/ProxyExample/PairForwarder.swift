@@ -23,9 +23,9 @@ final class PairForwarder: Sendable {
     let resourceWarning: ResourceWarning
     /// What every upstream connect runs with, what every relay runs with, and the connect
     /// attempts per client (`--retries`, or one per upstream): made once, not per client.
-    private let dialer: Dialer
-    private let relayOptions: RelayOptions
-    private let attempts: Int
+    let dialer: Dialer
+    let relayOptions: RelayOptions
+    let attempts: Int
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
@@ -73,7 +73,7 @@ final class PairForwarder: Sendable {
     /// Admission before anything is dialled: the limits' ticket and the registry's id, or nil
     /// (the client was refused and closed).
     @inline(never)
-    private func admit(_ client: TCPConn, peer: PeerName) -> (ticket: AdmissionControl.Ticket, id: UInt64)? {
+    func admit(_ client: TCPConn, peer: PeerName) -> (ticket: AdmissionControl.Ticket, id: UInt64)? {
         let ticket: AdmissionControl.Ticket
         switch admission.admit(client.remoteAddress) {
         case .success(let admitted): ticket = admitted
@@ -90,13 +90,13 @@ final class PairForwarder: Sendable {
     }
 
     @inline(never)
-    private func release(_ admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
+    func release(_ admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
         registry.remove(admitted.id)
         admission.release(admitted.ticket)
     }
 
     @inline(never)
-    private func pairOpened(_ pick: UpstreamPool.Pick, peer: PeerName) {
+    func pairOpened(_ pick: UpstreamPool.Pick, peer: PeerName) {
         metrics.connectionOpened()
         pick.metrics.pairOpened()
         totals.paired()
@@ -104,20 +104,20 @@ final class PairForwarder: Sendable {
     }
 
     @inline(never)
-    private func pairClosed(_ upstream: TCPConn, _ pick: UpstreamPool.Pick) {
+    func pairClosed(_ upstream: TCPConn, _ pick: UpstreamPool.Pick) {
         upstream.close()
         upstreams.released(pick)
         pick.metrics.pairClosed()
     }
 
     @inline(never)
-    private func relayFailed(_ error: any Error, peer: PeerName, seconds: Double) {
+    func relayFailed(_ error: any Error, peer: PeerName, seconds: Double) {
         logger.debug("relay failed to start", metadata: ["client": "\(peer)", "error": "\(error)"])
         metrics.connectionClosed(seconds: seconds)
     }
 
     @inline(never)
-    private func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, seconds: Double) {
+    func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, seconds: Double) {
         pick.metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes)
         metrics.connectionClosed(seconds: seconds)
         totals.ended(up: result.forward.bytes, down: result.backward.bytes)
@@ -167,7 +167,7 @@ final class PairForwarder: Sendable {
     }
 
     @inline(never)
-    private func connected(_ pick: UpstreamPool.Pick, seconds: Double) {
+    func connected(_ pick: UpstreamPool.Pick, seconds: Double) {
         pick.metrics.connected(seconds: seconds)
         upstreams.connected(pick)
     }
@@ -176,7 +176,7 @@ final class PairForwarder: Sendable {
     /// cancelled, or this process ran short of descriptors or memory: not the upstream's fault,
     /// so it stays up).
     @inline(never)
-    private func connectFailed(_ pick: UpstreamPool.Pick, error: any Error, peer: PeerName) -> Bool {
+    func connectFailed(_ pick: UpstreamPool.Pick, error: any Error, peer: PeerName) -> Bool {
         if Task.isCancelled || Self.isLocalShortage(error) {
             upstreams.released(pick)
             if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
@@ -197,7 +197,7 @@ final class PairForwarder: Sendable {
         return all.contains { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains($0.errno ?? 0) }
     }
 
-    private func refuse(_ client: TCPConn, peer: PeerName, reason: RefusalReason) {
+    func refuse(_ client: TCPConn, peer: PeerName, reason: RefusalReason) {
         client.close()
         metrics.refused(reason)
         totals.refused(reason)

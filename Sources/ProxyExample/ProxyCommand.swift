@@ -54,6 +54,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Move bytes with splice(2): auto (for bulk transfers), on or off.")
     var splice: SpliceOption?
 
+    @Option(name: .long, help: "Serve clients with reactor callbacks (handler, the default) or a task each (async).")
+    var api: ProxyAPI?
+
     @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metricsListen: String?
 
@@ -97,6 +100,7 @@ struct ProxyCommand: AsyncParsableCommand {
         builder.list("allow", allow)
         builder.list("deny", deny)
         builder.value("splice", splice?.rawValue)
+        builder.value("api", api?.rawValue)
         builder.value("metrics-listen", metricsListen)
         builder.value("drain-timeout", drainTimeout.map { "\($0)" })
         builder.value("log-level", logLevel?.rawValue)
@@ -106,3 +110,4 @@ struct ProxyCommand: AsyncParsableCommand {
 
 extension BalancePolicy: ExpressibleByArgument {}
 extension SpliceOption: ExpressibleByArgument {}
+extension ProxyAPI: ExpressibleByArgument {}

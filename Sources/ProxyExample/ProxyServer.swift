@@ -43,13 +43,21 @@ enum ProxyServer {
         )
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsServer.map { ", metrics on http://\($0.address)/metrics" } ?? ""
-        logger.notice("listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue)\(metricsNote), fd limit \(fdLimit)")
+        logger.notice("listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)")
         await withTaskGroup(of: Void.self) { serving in
             for listener in listeners {
-                serving.addTask {
-                    await listener.serve { client in
+                switch settings.api {
+                case .handler:
+                    listener.serveConnections { client in
                         totals.acceptedClient()
-                        await forwarder.serve(client)
+                        forwarder.start(client)
+                    }
+                case .async:
+                    serving.addTask {
+                        await listener.serve { client in
+                            totals.acceptedClient()
+                            await forwarder.serve(client)
+                        }
                     }
                 }
             }

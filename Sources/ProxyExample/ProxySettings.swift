@@ -21,6 +21,15 @@ enum SpliceOption: String, Sendable, CaseIterable {
     case off
 }
 
+/// Which level of the library serves each client.
+enum ProxyAPI: String, Sendable, CaseIterable {
+    /// Reactor-thread callbacks (`Listener.serveConnections`, the callback dial and relay): no
+    /// task per client. The default: the cheapest per connection.
+    case handler
+    /// One task per client (`Listener.serve`, the async dial and relay).
+    case async
+}
+
 /// Every setting of the proxy, validated.
 struct ProxySettings: Sendable {
     var listen: [String] = []
@@ -32,6 +41,7 @@ struct ProxySettings: Sendable {
     var retries: Int?
     var limits = AdmissionLimits()
     var splice: SpliceOption = .auto
+    var api: ProxyAPI = .handler
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
@@ -40,7 +50,7 @@ struct ProxySettings: Sendable {
     static let configKeys: Set<String> = [
         "listen", "upstream", "balance", "threads", "connect-timeout", "idle-timeout", "retries",
         "max-conns", "max-conns-per-ip", "rate-per-ip", "allow", "deny", "splice", "metrics-listen",
-        "drain-timeout", "log-level",
+        "drain-timeout", "log-level", "api",
     ]
 
     /// Merges flags over a config file: a setting given as a flag replaces every value the
@@ -120,6 +130,7 @@ struct ProxySettings: Sendable {
             settings.limits.allow = try cidrs("allow")
             settings.limits.deny = try cidrs("deny")
             if let splice = try choice("splice", SpliceOption.self) { settings.splice = splice }
+            if let api = try choice("api", ProxyAPI.self) { settings.api = api }
             if let metrics = try single("metrics-listen") {
                 do { _ = try SocketAddress(metrics) } catch { throw ConfigError(line: 0, message: "metrics-listen: \(error)") }
                 settings.metricsListen = metrics

@@ -233,7 +233,7 @@ public struct Dialer: Sendable {
     /// connection registered with `reactor`. True when it connected at once (Unix sockets).
     /// Out of line, like the two below, so the suspended attempt's frame stays small.
     @inline(never)
-    private func startConnect(_ address: SocketAddress, reactor: Reactor) throws(NetError) -> (TCPConn, Bool) {
+    func startConnect(_ address: SocketAddress, reactor: Reactor) throws(NetError) -> (TCPConn, Bool) {
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
         reactor.socketOpened()
         let connected: Bool
@@ -266,17 +266,23 @@ public struct Dialer: Sendable {
         return error
     }
 
-    /// Checks the handshake's outcome; throws and closes on failure. A writable event with no
-    /// error or hang-up says the handshake completed (the kernel reports a failed connect with
-    /// EPOLLERR), so SO_ERROR is read only when one of those came with it, to name the errno.
+    /// Checks the handshake's outcome; throws and closes on failure.
     @inline(never)
     private func finishConnect(_ conn: TCPConn, address: SocketAddress) throws(NetError) {
-        guard conn.socket.hangup else { return }
-        let status = Syscall.pendingError(conn.socket.fd)
-        if status != 0 {
+        if let error = Dialer.handshakeError(of: conn, address: address) {
             conn.close()
-            throw NetError(.system(errno: status), operation: "connect", address: address.description)
+            throw error
         }
+    }
+
+    /// The error of a finished handshake, or nil when it connected. A writable event with no
+    /// error or hang-up says the handshake completed (the kernel reports a failed connect with
+    /// EPOLLERR), so SO_ERROR is read only when one of those came with it, to name the errno.
+    static func handshakeError(of conn: TCPConn, address: SocketAddress) -> NetError? {
+        guard conn.socket.hangup else { return nil }
+        let status = Syscall.pendingError(conn.socket.fd)
+        guard status != 0 else { return nil }
+        return NetError(.system(errno: status), operation: "connect", address: address.description)
     }
 }
 

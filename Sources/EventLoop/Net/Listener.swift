@@ -30,6 +30,7 @@ public final class Listener: Sendable {
         case queue
         case serveTasks(@Sendable (TCPConn) async -> Void)
         case serveHandlers(@Sendable (StreamSocket) -> any StreamHandler)
+        case serveCallbacks(@Sendable (TCPConn) -> Void)
     }
 
     struct State {
@@ -170,6 +171,18 @@ public final class Listener: Sendable {
         }
     }
 
+    /// Serves every connection without a task: `handler` runs on the connection's reactor
+    /// thread as soon as it is accepted, and from then on owns it (nothing closes it for the
+    /// handler). For programs that drive connections with the reactor-thread calls, such as
+    /// ``Dialer/dial(_:on:completion:)`` and ``TCPConn/relay(with:options:completion:)``: a
+    /// proxy then pays no task per client. Returns immediately; ``close()`` stops accepting
+    /// (open connections stay until they close).
+    public func serveConnections(_ handler: @escaping @Sendable (TCPConn) -> Void) {
+        for conn in switchMode(to: .serveCallbacks(handler)) {
+            conn.reactor.execute { handler(conn) }
+        }
+    }
+
     /// Sets how new connections are served, lets acceptors paused on a full queue go on, and
     /// returns the connections that were waiting for ``accept()``.
     private func switchMode(to mode: Mode) -> [TCPConn] {
@@ -257,6 +270,8 @@ public final class Listener: Sendable {
             Listener.startTask(for: conn, handler)
         } else if case .serveHandlers(let makeHandler) = mode {
             Listener.handOver(conn, to: makeHandler)
+        } else if case .serveCallbacks(let handler) = mode {
+            handler(conn)
         } else if state.withLock({ $0.closed }) {
             conn.close()
         }
@@ -277,6 +292,9 @@ public final class Listener: Sendable {
         case .serveHandlers(let makeHandler):
             guard let socket = makeSocket(fd: fd, peer: peer, on: reactor) else { return }
             socket.setHandler(makeHandler(socket))
+        case .serveCallbacks(let handler):
+            guard let conn = makeConn(fd: fd, peer: peer, on: reactor) else { return }
+            handler(conn)
         }
     }
 

@@ -106,6 +106,24 @@ extension TCPConn {
         return RelayResult(forward: results.forward, backward: results.backward!)
     }
 
+    /// ``relay(with:options:)`` without a task: starts both directions and returns at once;
+    /// `completion` runs once on the reactor thread when both have ended, with what each moved
+    /// and how it ended, or with the error that kept the relay from starting (the same ones
+    /// the async relay throws; it then runs before this returns). The rules of the async relay
+    /// hold (half-close, resets passed on, the idle timeout, both connections closed on a
+    /// clean end); to stop a relay early, close either connection. Close both connections in
+    /// `completion` (closing is idempotent). Reactor thread only (a call from elsewhere traps).
+    public func relay(with other: TCPConn, options: RelayOptions = RelayOptions(),
+                      completion: @escaping (Result<RelayResult, NetError>) -> Void) {
+        precondition(reactor.isCurrent, "the callback relay runs on its reactor's thread")
+        guard other.reactor === reactor else {
+            return completion(.failure(NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)",
+                                                address: remoteAddress?.description)))
+        }
+        RelaySession(reactor: reactor, passResetOn: options.passResetOn)
+            .start(from: self, to: other, splice: options.splice, idleTimeout: options.idleTimeout, completion: completion)
+    }
+
     private nonisolated(nonsending) func runCopies(
         to destination: TCPConn, bothWays: Bool, splice: SpliceMode, idleTimeout: Duration?,
         halfClose: Bool, passResetOn: Bool

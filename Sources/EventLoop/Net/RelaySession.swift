@@ -14,6 +14,11 @@ final class RelaySession: @unchecked Sendable {
     private var backward: CopyPump?
     private var remaining = 0
     private var waiter: UnsafeContinuation<Void, any Error>?
+    /// The completion of a relay started without a task (``start(from:to:splice:idleTimeout:completion:)``).
+    private var onEnd: ((Result<RelayResult, NetError>) -> Void)?
+    /// A callback relay holds itself (nothing else does: its pumps' references are unowned)
+    /// until it has reported its end.
+    private var retainedUntilEnd: RelaySession?
     private var idleNanoseconds: UInt64 = 0
     private var idleTimer: TimerHandle?
     /// A two-way relay with half-close: the connections are closed here once both streams ended.
@@ -67,6 +72,37 @@ final class RelaySession: @unchecked Sendable {
         return (forward!.result!, backward?.result)
     }
 
+    /// Starts a two-way relay with half-close without a task: `completion` runs once on the
+    /// reactor thread when both directions have ended, or with the error when the relay could
+    /// not start (before this returns). Reactor thread only.
+    func start(from source: TCPConn, to destination: TCPConn, splice: SpliceMode, idleTimeout: Duration?,
+               completion: @escaping (Result<RelayResult, NetError>) -> Void) {
+        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: true, session: self)
+        backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: true, session: self)
+        remaining = 2
+        closesOnCleanEnd = true
+        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+        if idleNanoseconds != 0 { armIdleTimer() }
+        do {
+            try forward?.start()
+            try backward?.start()
+        } catch {
+            stopAll(.closed)
+            cancelIdleTimer()
+            return completion(.failure(error))
+        }
+        onEnd = completion
+        retainedUntilEnd = self
+        if remaining == 0 { reportEnd() }
+    }
+
+    /// Hands both directions' results to a callback relay's completion.
+    private func reportEnd() {
+        guard let onEnd = onEnd.take(), let forward = forward?.result, let backward = backward?.result else { return }
+        retainedUntilEnd = nil
+        onEnd(.success(RelayResult(forward: forward, backward: backward)))
+    }
+
     /// Starts the idle timer and the pumps, then resumes `continuation` at once (failed to
     /// start, or everything already ended) or keeps it until the last direction ends.
     private func begin(_ continuation: UnsafeContinuation<Void, any Error>) {
@@ -108,6 +144,7 @@ final class RelaySession: @unchecked Sendable {
             }
             cancelIdleTimer()
             waiter.take()?.resume()
+            reportEnd()
         }
     }
 

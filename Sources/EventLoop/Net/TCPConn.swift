@@ -53,6 +53,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var readPump: CopyPump?
     /// A copy writing to this connection, if one runs.
     var writePump: CopyPump?
+    /// A connect without a task waiting for the handshake (``Dialer/dial(_:on:completion:)``).
+    var connectAttempt: ConnectAttempt?
 
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
@@ -450,6 +452,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
             } else if let waiter = writeWaiter {
                 writeWaiter = nil
                 waiter.resume()
+            } else if let attempt = connectAttempt {
+                attempt.writable()
             }
         }
     }
@@ -466,6 +470,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
         if let waiter = writeWaiter {
             writeWaiter = nil
             waiter.resume(throwing: closedError("write"))
+        }
+        if let attempt = connectAttempt {
+            connectAttempt = nil
+            attempt.closed(closedError("connect"))
         }
     }
 

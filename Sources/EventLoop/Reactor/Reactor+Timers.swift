@@ -53,6 +53,7 @@ extension Reactor {
             state.handle = nil
             state.continuation.take()?.resume()
         case .relayIdle(let session): session.idleTimerFired()
+        case .connectTimeout(let attempt): attempt.timerFired()
         }
     }
 

@@ -13,6 +13,8 @@ enum TimerAction {
     case wake(SleepState)
     /// A relay's idle timeout may have passed.
     case relayIdle(RelaySession)
+    /// A connect without a task reached the dialer's timeout.
+    case connectTimeout(ConnectAttempt)
 }
 
 /// A task sleeping on a reactor until a deadline (reactor thread only).

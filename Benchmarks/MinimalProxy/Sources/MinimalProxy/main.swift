@@ -18,6 +18,19 @@ let group = try ReactorGroup(count: value(of: "--threads").flatMap(Int.init) ?? 
 let listener = try await Listener.listen(listen, group: group)
 let dialer = Dialer(timeout: .seconds(3))
 let options = RelayOptions(splice: .off, idleTimeout: .seconds(300), passResetOn: true)
+if arguments.contains("--callbacks") {
+    // The same forwarding without a task per client: reactor-thread callbacks throughout.
+    listener.serveConnections { client in
+        dialer.dial(upstream, on: client.reactor) { dialled in
+            guard case .success(let conn) = dialled else { return client.close() }
+            client.relay(with: conn, options: options) { _ in
+                client.close()
+                conn.close()
+            }
+        }
+    }
+    await listener.waitUntilClosed()
+}
 await listener.serve { client in
     defer { client.close() }
     guard let conn = try? await dialer.dial(upstream, on: client.reactor) else { return }

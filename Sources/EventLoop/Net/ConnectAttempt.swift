@@ -1,0 +1,63 @@
+/// A connect in progress without a task (``Dialer/dial(_:on:completion:)``): it waits for the
+/// connection's writable event, keeps the dialer's timeout on the reactor's timing wheel, and
+/// calls its completion exactly once. Reactor thread only.
+final class ConnectAttempt {
+    let conn: TCPConn
+    private let address: SocketAddress
+    /// What a timeout names (the dialled text or the address).
+    private let label: String?
+    private var completion: ((Result<TCPConn, NetError>) -> Void)?
+    private var timer: TimerHandle?
+
+    init(conn: TCPConn, address: SocketAddress, label: String?, completion: @escaping (Result<TCPConn, NetError>) -> Void) {
+        self.conn = conn
+        self.address = address
+        self.label = label
+        self.completion = completion
+    }
+
+    /// Waits for the handshake (and arms the timeout, if any).
+    func start(timeout: Duration?) {
+        conn.socket.writeReady = false
+        conn.connectAttempt = self
+        if let timeout {
+            let reactor = conn.reactor
+            timer = reactor.scheduleTimer(atNanoseconds: reactor.clockNanoseconds() &+ UInt64(max(1, timeout.nanosecondsSaturated)),
+                                          .connectTimeout(self))
+        }
+    }
+
+    /// The socket turned writable: the handshake ended, one way or the other.
+    func writable() {
+        if let error = Dialer.handshakeError(of: conn, address: address) {
+            return fail(error)
+        }
+        finish(.success(conn))
+    }
+
+    /// The connection was closed (locally, or its reactor stopped) before the handshake ended.
+    func closed(_ error: NetError) {
+        fail(error)
+    }
+
+    /// The dialer's timeout passed first.
+    func timerFired() {
+        timer = nil
+        guard completion != nil else { return }
+        fail(NetError(.timeout, operation: "connect", address: label ?? address.description))
+    }
+
+    private func fail(_ error: NetError) {
+        conn.close()
+        finish(.failure(error))
+    }
+
+    private func finish(_ result: Result<TCPConn, NetError>) {
+        if conn.connectAttempt === self { conn.connectAttempt = nil }
+        if let timer {
+            conn.reactor.cancelTimer(timer)
+            self.timer = nil
+        }
+        completion.take()?(result)
+    }
+}

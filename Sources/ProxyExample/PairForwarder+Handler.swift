@@ -1,0 +1,96 @@
+import EventLoop
+
+extension PairForwarder {
+    /// The handler level (`--api handler`): serves `client` with reactor-thread callbacks and
+    /// no task: the same admission, upstream attempts, relay and bookkeeping as
+    /// ``serve(_:)``, driven by the callback dial and relay. Call on the client's reactor
+    /// thread (``Listener/serveConnections(_:)`` does); returns at once.
+    func start(_ client: TCPConn) {
+        let peer = PeerName(client)
+        guard let admitted = admit(client, peer: peer) else { return }
+        PairSession(forwarder: self, client: client, peer: peer, admitted: admitted).connectNext()
+    }
+}
+
+/// One client at the handler level, from admission to the end of its relay: the upstream
+/// attempts (each failed one marks its upstream down; backoff when none is up), then the
+/// relay, then the bookkeeping. The dial's and the relay's completions hold it.
+// @unchecked Sendable: touched only on the client's reactor thread. It crosses a Sendable
+// boundary only in the backoff timer's closure, which `Reactor.schedule` runs on that thread.
+final class PairSession: @unchecked Sendable {
+    private let forwarder: PairForwarder
+    private let client: TCPConn
+    private let peer: PeerName
+    private let admitted: (ticket: AdmissionControl.Ticket, id: UInt64)
+    private let started: UInt64
+    private var tried = UpstreamIndexSet()
+    private var attempt = 0
+    private var backoffRound = 0
+
+    init(forwarder: PairForwarder, client: TCPConn, peer: PeerName, admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
+        self.forwarder = forwarder
+        self.client = client
+        self.peer = peer
+        self.admitted = admitted
+        started = client.reactor.loopTime
+    }
+
+    /// The next upstream attempt, a backoff when every upstream is down, or the refusal once
+    /// the attempts are spent (the rules of ``PairForwarder/connectUpstream(on:peer:)``).
+    func connectNext() {
+        let reactor = client.reactor
+        let upstreams = forwarder.upstreams
+        // A client closed meanwhile (a drain that ran out of time) needs no upstream.
+        guard client.socket.isOpen else { return finish() }
+        guard attempt < forwarder.attempts else { return giveUp() }
+        attempt += 1
+        if tried.count == upstreams.count { tried.removeAll() }
+        guard let pick = upstreams.pick(excluding: tried, now: reactor.loopTime) else {
+            // Nothing to try now (every upstream down and probed): wait a little, once more.
+            guard attempt < forwarder.attempts else { return giveUp() }
+            let delay = Duration.milliseconds(25 << min(backoffRound, 10))
+            backoffRound += 1
+            reactor.schedule(after: delay) { self.connectNext() }
+            return
+        }
+        tried.insert(pick.index)
+        let dialStarted = reactor.loopTime
+        forwarder.dialer.dial(pick.addresses, label: pick.label, on: reactor) { result in
+            switch result {
+            case .success(let upstream):
+                self.forwarder.connected(pick, seconds: reactor.seconds(since: dialStarted))
+                self.relay(to: upstream, pick: pick)
+            case .failure(let error) where error.code == .reactorStopped:
+                // Shutting down: not the upstream's fault, and no refusal either.
+                self.forwarder.upstreams.released(pick)
+                self.finish()
+            case .failure(let error):
+                if self.forwarder.connectFailed(pick, error: error, peer: self.peer) { self.connectNext() } else { self.giveUp() }
+            }
+        }
+    }
+
+    private func relay(to upstream: TCPConn, pick: UpstreamPool.Pick) {
+        forwarder.pairOpened(pick, peer: peer)
+        client.relay(with: upstream, options: forwarder.relayOptions) { result in
+            let seconds = self.client.reactor.seconds(since: self.started)
+            switch result {
+            case .success(let result): self.forwarder.pairEnded(result, pick: pick, peer: self.peer, seconds: seconds)
+            case .failure(let error): self.forwarder.relayFailed(error, peer: self.peer, seconds: seconds)
+            }
+            self.forwarder.pairClosed(upstream, pick)
+            self.finish()
+        }
+    }
+
+    /// No upstream could be reached: the client is refused (and counted).
+    private func giveUp() {
+        forwarder.refuse(client, peer: peer, reason: .noUpstream)
+        finish()
+    }
+
+    private func finish() {
+        forwarder.release(admitted)
+        client.close()
+    }
+}
