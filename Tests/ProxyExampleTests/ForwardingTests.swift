@@ -43,8 +43,9 @@ import TestSupport
     }
 
     /// The client sends and shuts its write side; the upstream reads to end of stream, then
-    /// replies; the client receives all of it.
-    @Test func halfCloseIsPassedOn() async throws {
+    /// replies; the client receives all of it. Both levels of the proxy (`--api`).
+    @Test(arguments: ["handler", "async"])
+    func halfCloseIsPassedOn(api: String) async throws {
         try await withReactorGroup { group in
             let upstream = try await TestUpstream(group: group) { conn in
                 defer { conn.close() }
@@ -55,7 +56,7 @@ import TestSupport
                 try? await conn.closeWrite()
             }
             defer { upstream.close() }
-            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port])
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--api", api])
             let client = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
             defer { client.close() }
             try await client.write(patternBuffer(size: 300_000))
@@ -68,7 +69,8 @@ import TestSupport
     }
 
     /// An upstream that resets mid-stream: the client sees a reset too, not a clean end.
-    @Test func upstreamResetReachesTheClientAsAReset() async throws {
+    @Test(arguments: ["handler", "async"])
+    func upstreamResetReachesTheClientAsAReset(api: String) async throws {
         try await withReactorGroup { group in
             let upstream = try await TestUpstream(group: group) { conn in
                 try? await conn.write(patternBuffer(size: 100_000))
@@ -77,7 +79,7 @@ import TestSupport
                 conn.abort()
             }
             defer { upstream.close() }
-            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port])
+            let (proxy, port) = try await ExampleProcess.proxy(upstreams: [upstream.port], ["--api", api])
             let client = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
             defer { client.close() }
             var buffer = ByteBuffer()

@@ -8,14 +8,15 @@ import TestSupport
 @Suite struct UpstreamHealthTests {
     /// With no upstream reachable the client is closed promptly and counted; once an upstream
     /// listens again, the proxy serves through it.
-    @Test func upstreamDownThenUp() async throws {
+    @Test(arguments: ["handler", "async"])
+    func upstreamDownThenUp(api: String) async throws {
         try await withReactorGroup(timeout: 60) { group in
             // A port that refuses, then (same port) a listener.
             let probe = try await Listener.listen(.loopbackIPv4(), group: group)
             let port = probe.address.port ?? 0
             probe.close()
             await probe.waitUntilClosed()
-            let (proxy, proxyPort) = try await ExampleProcess.proxy(upstreams: [port], ["--connect-timeout", "1"])
+            let (proxy, proxyPort) = try await ExampleProcess.proxy(upstreams: [port], ["--connect-timeout", "1", "--api", api])
             let start = ContinuousClock.now
             let refused = try await Dialer().dial(.loopbackIPv4(port: proxyPort), group: group)
             let (text, _) = try await refused.readUntilClosed()
@@ -51,12 +52,13 @@ import TestSupport
 
     /// One upstream refuses: every client is still served by the other (retried before any
     /// byte reached an upstream).
-    @Test func aDownUpstreamIsSkipped() async throws {
+    @Test(arguments: ["handler", "async"])
+    func aDownUpstreamIsSkipped(api: String) async throws {
         try await withReactorGroup(timeout: 60) { group in
             let upstream = try await TestUpstream.echo(group: group)
             defer { upstream.close() }
             try await withRefusingPort { down in
-                let (proxy, port) = try await ExampleProcess.proxy(upstreams: [down, upstream.port])
+                let (proxy, port) = try await ExampleProcess.proxy(upstreams: [down, upstream.port], ["--api", api])
                 for round in 0..<10 {
                     let client = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
                     defer { client.close() }

@@ -37,7 +37,8 @@ final class ConnectAttempt {
 
     /// The connection was closed (locally, or its reactor stopped) before the handshake ended.
     func closed(_ error: NetError) {
-        fail(error)
+        detach()
+        completion.take()?(.failure(error))
     }
 
     /// The dialer's timeout passed first.
@@ -47,17 +48,23 @@ final class ConnectAttempt {
         fail(NetError(.timeout, operation: "connect", address: label ?? address.description))
     }
 
+    /// Detaches from the connection first, so that closing it reports nothing back here.
     private func fail(_ error: NetError) {
+        detach()
         conn.close()
-        finish(.failure(error))
+        completion.take()?(.failure(error))
     }
 
     private func finish(_ result: Result<TCPConn, NetError>) {
+        detach()
+        completion.take()?(result)
+    }
+
+    private func detach() {
         if conn.connectAttempt === self { conn.connectAttempt = nil }
         if let timer {
             conn.reactor.cancelTimer(timer)
             self.timer = nil
         }
-        completion.take()?(result)
     }
 }
