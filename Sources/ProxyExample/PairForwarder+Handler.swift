@@ -26,6 +26,10 @@ final class PairSession: @unchecked Sendable {
     private var tried = UpstreamIndexSet()
     private var attempt = 0
     private var backoffRound = 0
+    /// The upstream of the attempt in flight, then of the relay.
+    private var pick: UpstreamPool.Pick?
+    private var dialStarted: UInt64 = 0
+    private var upstream: TCPConn?
 
     init(forwarder: PairForwarder, client: TCPConn, peer: PeerName, admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
         self.forwarder = forwarder
@@ -54,33 +58,42 @@ final class PairSession: @unchecked Sendable {
             return
         }
         tried.insert(pick.index)
-        let dialStarted = reactor.loopTime
-        forwarder.dialer.dial(pick.addresses, label: pick.label, on: reactor) { result in
-            switch result {
-            case .success(let upstream):
-                self.forwarder.connected(pick, seconds: reactor.seconds(since: dialStarted))
-                self.relay(to: upstream, pick: pick)
-            case .failure(let error) where error.code == .reactorStopped:
-                // Shutting down: not the upstream's fault, and no refusal either.
-                self.forwarder.upstreams.released(pick)
-                self.finish()
-            case .failure(let error):
-                if self.forwarder.connectFailed(pick, error: error, peer: self.peer) { self.connectNext() } else { self.giveUp() }
-            }
+        self.pick = pick
+        dialStarted = reactor.loopTime
+        // The completions capture only `self`, so they need no context of their own.
+        forwarder.dialer.dial(pick.addresses, label: pick.label, on: reactor) { self.dialled($0) }
+    }
+
+    private func dialled(_ result: Result<TCPConn, NetError>) {
+        guard let pick else { return }
+        switch result {
+        case .success(let upstream):
+            forwarder.connected(pick, seconds: client.reactor.seconds(since: dialStarted))
+            relay(to: upstream, pick: pick)
+        case .failure(let error) where error.code == .reactorStopped:
+            // Shutting down: not the upstream's fault, and no refusal either.
+            forwarder.upstreams.released(pick)
+            finish()
+        case .failure(let error):
+            if forwarder.connectFailed(pick, error: error, peer: peer) { connectNext() } else { giveUp() }
         }
     }
 
     private func relay(to upstream: TCPConn, pick: UpstreamPool.Pick) {
+        self.upstream = upstream
         forwarder.pairOpened(pick, peer: peer)
-        client.relay(with: upstream, options: forwarder.relayOptions) { result in
-            let seconds = self.client.reactor.seconds(since: self.started)
-            switch result {
-            case .success(let result): self.forwarder.pairEnded(result, pick: pick, peer: self.peer, seconds: seconds)
-            case .failure(let error): self.forwarder.relayFailed(error, peer: self.peer, seconds: seconds)
-            }
-            self.forwarder.pairClosed(upstream, pick)
-            self.finish()
+        client.relay(with: upstream, options: forwarder.relayOptions) { self.relayEnded($0) }
+    }
+
+    private func relayEnded(_ result: Result<RelayResult, NetError>) {
+        guard let pick, let upstream else { return }
+        let seconds = client.reactor.seconds(since: started)
+        switch result {
+        case .success(let result): forwarder.pairEnded(result, pick: pick, peer: peer, seconds: seconds)
+        case .failure(let error): forwarder.relayFailed(error, peer: peer, seconds: seconds)
         }
+        forwarder.pairClosed(upstream, pick)
+        finish()
     }
 
     /// No upstream could be reached: the client is refused (and counted).

@@ -50,7 +50,7 @@ struct CIDR: Sendable, Hashable, CustomStringConvertible {
             if prefix >= 96 && ClientAddress.isIPv4Mapped(masked) {
                 self.init(network: .v4(UInt32(truncatingIfNeeded: masked)), prefixLength: prefix - 96)
             } else {
-                self.init(network: .v6(masked), prefixLength: prefix)
+                self.init(network: .ipv6(masked), prefixLength: prefix)
             }
         } else {
             guard let value = CIDR.parseIPv4(addressText.utf8) else { throw fail("bad IPv4 address") }
@@ -74,7 +74,9 @@ struct CIDR: Sendable, Hashable, CustomStringConvertible {
     func contains(_ client: ClientAddress) -> Bool {
         switch (network, client) {
         case (.v4(let net), .v4(let value)): return value & CIDR.mask32(prefixLength) == net
-        case (.v6(let net), .v6(let value)): return value & CIDR.mask128(prefixLength) == net
+        case (.v6, .v6):
+            guard let net = network.ipv6Value, let value = client.ipv6Value else { return false }
+            return value & CIDR.mask128(prefixLength) == net
         default: return false
         }
     }
@@ -84,7 +86,8 @@ struct CIDR: Sendable, Hashable, CustomStringConvertible {
         switch network {
         case .v4(let value):
             return "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)/\(prefixLength)"
-        case .v6(let value):
+        case .v6:
+            let value = network.ipv6Value ?? 0
             var raw = in6_addr()
             withUnsafeMutableBytes(of: &raw) { bytes in
                 for index in 0..<16 { bytes[index] = UInt8(truncatingIfNeeded: value >> (120 - 8 * index)) }
