@@ -1,5 +1,6 @@
 import EventLoop
 import Glibc
+import Synchronization
 
 /// A listener that never accepts, with its backlog filled: SYNs to it are dropped, so a
 /// connect hangs (the case a connect timeout exists for). Closed by `close()`.
@@ -8,6 +9,7 @@ public final class Blackhole: Sendable {
     /// The address where connects hang.
     public let address: SocketAddress
     let fillers: [TCPConn]
+    private let closed = Atomic<Bool>(false)
 
     /// Binds 127.0.0.1 (port 0), listens with backlog 0 and fills the queue. Throws when it cannot.
     public static func make(group: ReactorGroup) async throws -> Blackhole {
@@ -37,8 +39,10 @@ public final class Blackhole: Sendable {
         self.fillers = fillers
     }
 
-    /// Closes the fillers and the socket.
+    /// Closes the fillers and the socket. Idempotent: a second `close(2)` of the same number
+    /// could close a descriptor another test has opened since.
     public func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         fillers.forEach { $0.close() }
         _ = Glibc.close(fd)
     }
