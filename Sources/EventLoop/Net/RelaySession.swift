@@ -1,5 +1,5 @@
 /// One running ``TCPConn/copy(to:splice:)`` or ``TCPConn/relay(with:options:)``: its one or two
-/// pumps, the idle timer, and the task waiting for the end. Reactor thread only.
+/// pumps, the idle timer, and the task (or the completion) waiting for the end. Reactor thread only.
 ///
 /// A new pair costs this object and its pumps; no arrays and no closures, since a proxy
 /// that serves a request per connection makes one of these per request.
@@ -52,13 +52,7 @@ final class RelaySession: @unchecked Sendable {
                                      splice: SpliceMode, idleTimeout: Duration?,
                                      halfClose: Bool) async throws -> (forward: CopyResult, backward: CopyResult?) {
         try Task.checkCancellation()
-        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: halfClose, session: self)
-        if bothWays {
-            backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: halfClose, session: self)
-        }
-        remaining = bothWays ? 2 : 1
-        closesOnCleanEnd = halfClose && bothWays
-        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+        prepare(from: source, to: destination, bothWays: bothWays, splice: splice, idleTimeout: idleTimeout, halfClose: halfClose)
         if source.callerCannotBeCancelled {
             try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { begin($0) }
         } else {
@@ -77,18 +71,10 @@ final class RelaySession: @unchecked Sendable {
     /// not start (before this returns). Reactor thread only.
     func start(from source: TCPConn, to destination: TCPConn, splice: SpliceMode, idleTimeout: Duration?,
                completion: @escaping (Result<RelayResult, NetError>) -> Void) {
-        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: true, session: self)
-        backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: true, session: self)
-        remaining = 2
-        closesOnCleanEnd = true
-        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
-        if idleNanoseconds != 0 { armIdleTimer() }
+        prepare(from: source, to: destination, bothWays: true, splice: splice, idleTimeout: idleTimeout, halfClose: true)
         do {
-            try forward?.start()
-            try backward?.start()
+            try startPumps()
         } catch {
-            stopAll(.closed)
-            cancelIdleTimer()
             return completion(.failure(error))
         }
         onEnd = completion
@@ -106,6 +92,30 @@ final class RelaySession: @unchecked Sendable {
     /// Starts the idle timer and the pumps, then resumes `continuation` at once (failed to
     /// start, or everything already ended) or keeps it until the last direction ends.
     private func begin(_ continuation: UnsafeContinuation<Void, any Error>) {
+        do {
+            try startPumps()
+        } catch {
+            return continuation.resume(throwing: error)
+        }
+        if remaining == 0 { return continuation.resume() }
+        waiter = continuation
+    }
+
+    /// Makes the pumps (one, or two with `bothWays`) and notes the relay's settings.
+    private func prepare(from source: TCPConn, to destination: TCPConn, bothWays: Bool, splice: SpliceMode,
+                         idleTimeout: Duration?, halfClose: Bool) {
+        forward = CopyPump(from: source, to: destination, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        if bothWays {
+            backward = CopyPump(from: destination, to: source, splice: splice, halfCloseAtEnd: halfClose, session: self)
+        }
+        remaining = bothWays ? 2 : 1
+        closesOnCleanEnd = halfClose && bothWays
+        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+    }
+
+    /// Arms the idle timer and starts the pumps; when one cannot start, stops what started
+    /// and throws its error.
+    private func startPumps() throws(NetError) {
         if idleNanoseconds != 0 { armIdleTimer() }
         do {
             try forward?.start()
@@ -113,10 +123,8 @@ final class RelaySession: @unchecked Sendable {
         } catch {
             stopAll(.closed)
             cancelIdleTimer()
-            return continuation.resume(throwing: error)
+            throw error
         }
-        if remaining == 0 { return continuation.resume() }
-        waiter = continuation
     }
 
     private func stopAll(_ end: CopyEnd) {
