@@ -43,21 +43,18 @@ final class PairSession: @unchecked Sendable {
     /// the attempts are spent (the rules of ``PairForwarder/connectUpstream(on:peer:)``).
     func connectNext() {
         let reactor = client.reactor
-        let upstreams = forwarder.upstreams
         // A client closed meanwhile (a drain that ran out of time) needs no upstream.
         guard client.socket.isOpen else { return finish() }
         guard attempt < forwarder.attempts else { return giveUp() }
         attempt += 1
-        if tried.count == upstreams.count { tried.removeAll() }
-        guard let pick = upstreams.pick(excluding: tried, now: reactor.loopTime) else {
+        guard let pick = forwarder.nextPick(tried: &tried, now: reactor.loopTime) else {
             // Nothing to try now (every upstream down and probed): wait a little, once more.
             guard attempt < forwarder.attempts else { return giveUp() }
-            let delay = Duration.milliseconds(25 << min(backoffRound, 10))
+            let delay = PairForwarder.backoffDelay(round: backoffRound)
             backoffRound += 1
             reactor.schedule(after: delay) { self.connectNext() }
             return
         }
-        tried.insert(pick.index)
         self.pick = pick
         dialStarted = reactor.loopTime
         // The completions capture only `self`, so they need no context of their own.

@@ -137,8 +137,7 @@ final class PairForwarder: Sendable {
         var tried = UpstreamIndexSet()
         var backoffRound = 0
         for attempt in 0..<attempts {
-            if tried.count == upstreams.count { tried.removeAll() }
-            guard let pick = upstreams.pick(excluding: tried, now: reactor.loopTime) else {
+            guard let pick = nextPick(tried: &tried, now: reactor.loopTime) else {
                 // Nothing to try now (every upstream down and probed); wait a little once more.
                 if attempt + 1 < attempts, await Self.backOff(round: backoffRound) {
                     backoffRound += 1
@@ -146,7 +145,6 @@ final class PairForwarder: Sendable {
                 }
                 return nil
             }
-            tried.insert(pick.index)
             let started = reactor.loopTime
             do {
                 let upstream = try await dialer.dial(pick.addresses, label: pick.label, on: reactor)
@@ -159,11 +157,26 @@ final class PairForwarder: Sendable {
         return nil
     }
 
-    /// Sleeps 25 ms, doubling with each `round`; false when the task was cancelled. Out of line:
+    /// The next upstream to try, noted in `tried` (which starts over once every upstream has
+    /// been tried); nil when none can be tried now (every one down and probed). Both levels
+    /// pick through this.
+    func nextPick(tried: inout UpstreamIndexSet, now: UInt64) -> UpstreamPool.Pick? {
+        if tried.count == upstreams.count { tried.removeAll() }
+        guard let pick = upstreams.pick(excluding: tried, now: now) else { return nil }
+        tried.insert(pick.index)
+        return pick
+    }
+
+    /// The wait before backoff `round` (from 0) when no upstream can be tried: 25 ms, doubling.
+    static func backoffDelay(round: Int) -> Duration {
+        .milliseconds(25 << min(round, 10))
+    }
+
+    /// Sleeps for ``backoffDelay(round:)``; false when the task was cancelled. Out of line:
     /// the common path (an upstream is up) never sleeps, so its frame need not hold a clock.
     @inline(never)
     private static nonisolated(nonsending) func backOff(round: Int) async -> Bool {
-        (try? await Task.sleep(for: .milliseconds(25 << min(round, 10)))) != nil
+        (try? await Task.sleep(for: backoffDelay(round: round))) != nil
     }
 
     @inline(never)

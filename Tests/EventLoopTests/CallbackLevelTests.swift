@@ -107,17 +107,16 @@ import TestSupport
 
     @Test func refusedDialNamesAddressAndErrno() async throws {
         try await withReactorGroup { group in
-            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
-            let address = listener.address
-            listener.close()
-            await listener.waitUntilClosed()
-            let result = await Self.dial(Dialer(), [address], on: group.next())
-            guard case .failure(let error) = result else {
-                Issue.record("connected to a closed port")
-                return
+            try await withRefusingPort { port in
+                let address = SocketAddress.loopbackIPv4(port: port)
+                let result = await Self.dial(Dialer(), [address], on: group.next())
+                guard case .failure(let error) = result else {
+                    Issue.record("connected to a closed port")
+                    return
+                }
+                #expect(error.errno == ECONNREFUSED)
+                #expect(error.description == "connect \(address): ECONNREFUSED (Connection refused)")
             }
-            #expect(error.errno == ECONNREFUSED)
-            #expect(error.description == "connect \(address): ECONNREFUSED (Connection refused)")
         }
     }
 
@@ -141,30 +140,32 @@ import TestSupport
 
     @Test func triesTheAddressesInOrderAndListsEveryFailure() async throws {
         try await withReactorGroup { group in
-            let good = try await Listener.listen(.loopbackIPv4(), group: group)
-            var refused: [SocketAddress] = []
-            for _ in 0..<2 {
-                let listener = try await Listener.listen(.loopbackIPv4(), group: group)
-                refused.append(listener.address)
-                listener.close()
-                await listener.waitUntilClosed()
+            try await withRefusingPort { first in
+                try await withRefusingPort { second in
+                    try await Self.triesInOrder(refused: [.loopbackIPv4(port: first), .loopbackIPv4(port: second)], group: group)
+                }
             }
-            async let accepted = good.accept()
-            let connected = try await Self.dial(Dialer(), [refused[0], good.address], on: group.next()).get()
-            #expect(connected.remoteAddress == good.address)
-            try await accepted.close()
-            connected.close()
-            good.close()
-
-            let result = await Self.dial(Dialer(), refused, label: "both", on: group.next())
-            guard case .failure(let error) = result else {
-                Issue.record("connected to closed ports")
-                return
-            }
-            #expect(error.code == .dialFailed)
-            #expect(error.address == "both")
-            #expect(error.underlying.map(\.errno) == [ECONNREFUSED, ECONNREFUSED])
         }
+    }
+
+    /// The body of ``triesTheAddressesInOrderAndListsEveryFailure()``, with two refusing addresses.
+    static func triesInOrder(refused: [SocketAddress], group: ReactorGroup) async throws {
+        let good = try await Listener.listen(.loopbackIPv4(), group: group)
+        async let accepted = good.accept()
+        let connected = try await Self.dial(Dialer(), [refused[0], good.address], on: group.next()).get()
+        #expect(connected.remoteAddress == good.address)
+        try await accepted.close()
+        connected.close()
+        good.close()
+
+        let result = await Self.dial(Dialer(), refused, label: "both", on: group.next())
+        guard case .failure(let error) = result else {
+            Issue.record("connected to closed ports")
+            return
+        }
+        #expect(error.code == .dialFailed)
+        #expect(error.address == "both")
+        #expect(error.underlying.map(\.errno) == [ECONNREFUSED, ECONNREFUSED])
     }
 
     @Test func relayAcrossReactorsFailsAtOnce() async throws {

@@ -22,8 +22,7 @@ final class ConnectAttempt {
         conn.connectAttempt = self
         if let timeout {
             let reactor = conn.reactor
-            timer = reactor.scheduleTimer(atNanoseconds: reactor.clockNanoseconds() &+ UInt64(max(1, timeout.nanosecondsSaturated)),
-                                          .connectTimeout(self))
+            timer = reactor.scheduleTimer(atNanoseconds: reactor.clockNanoseconds() &+ timeout.positiveNanoseconds, .connectTimeout(self))
         }
     }
 
@@ -37,8 +36,7 @@ final class ConnectAttempt {
 
     /// The connection was closed (locally, or its reactor stopped) before the handshake ended.
     func closed(_ error: NetError) {
-        detach()
-        completion.take()?(.failure(error))
+        fail(error)
     }
 
     /// The dialer's timeout passed first.
@@ -48,7 +46,8 @@ final class ConnectAttempt {
         fail(NetError(.timeout, operation: "connect", address: label ?? address.description))
     }
 
-    /// Detaches from the connection first, so that closing it reports nothing back here.
+    /// Detaches from the connection first, so that closing it reports nothing back here
+    /// (closing a connection that is already closed does nothing).
     private func fail(_ error: NetError) {
         detach()
         conn.close()

@@ -266,14 +266,10 @@ public final class Listener: Sendable {
         }
         if let waiter {
             waiter.resume(returning: conn)
-        } else if case .serveTasks(let handler) = mode {
-            Listener.startTask(for: conn, handler)
-        } else if case .serveHandlers(let makeHandler) = mode {
-            Listener.handOver(conn, to: makeHandler)
-        } else if case .serveCallbacks(let handler) = mode {
-            handler(conn)
-        } else if state.withLock({ $0.closed }) {
-            conn.close()
+        } else if case .queue = mode {
+            if state.withLock({ $0.closed }) { conn.close() }
+        } else {
+            Listener.serve(conn, in: mode)
         }
         return room
     }
@@ -285,16 +281,24 @@ public final class Listener: Sendable {
     private func adopt(fd: Int32, peer: SocketAddress?, on reactor: Reactor, mode: Mode) {
         switch mode {
         case .queue:
-            break
-        case .serveTasks(let handler):
-            guard let conn = makeConn(fd: fd, peer: peer, on: reactor) else { return }
-            Listener.startTask(for: conn, handler)
+            break  // `deliver` queues instead.
         case .serveHandlers(let makeHandler):
+            // A handler needs the socket only: no connection object.
             guard let socket = makeSocket(fd: fd, peer: peer, on: reactor) else { return }
             socket.setHandler(makeHandler(socket))
-        case .serveCallbacks(let handler):
+        case .serveTasks, .serveCallbacks:
             guard let conn = makeConn(fd: fd, peer: peer, on: reactor) else { return }
-            handler(conn)
+            Listener.serve(conn, in: mode)
+        }
+    }
+
+    /// Hands an accepted connection to the way `mode` serves it (reactor thread only).
+    private static func serve(_ conn: TCPConn, in mode: Mode) {
+        switch mode {
+        case .queue: break
+        case .serveTasks(let handler): startTask(for: conn, handler)
+        case .serveHandlers(let makeHandler): handOver(conn, to: makeHandler)
+        case .serveCallbacks(let handler): handler(conn)
         }
     }
 

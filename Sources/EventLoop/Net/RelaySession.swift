@@ -110,7 +110,7 @@ final class RelaySession: @unchecked Sendable {
         }
         remaining = bothWays ? 2 : 1
         closesOnCleanEnd = halfClose && bothWays
-        idleNanoseconds = idleTimeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+        idleNanoseconds = idleTimeout?.positiveNanoseconds ?? 0
     }
 
     /// Arms the idle timer and starts the pumps; when one cannot start, stops what started

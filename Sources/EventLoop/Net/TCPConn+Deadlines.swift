@@ -28,7 +28,7 @@ extension TCPConn {
     /// the connection has been idle that long. It combines with ``setReadDeadline(_:)``: the
     /// earlier of the two applies. nil turns it off.
     public func setIdleTimeout(_ timeout: Duration?) {
-        let nanoseconds = timeout.map { UInt64(max(1, $0.nanosecondsSaturated)) } ?? 0
+        let nanoseconds = timeout?.positiveNanoseconds ?? 0
         onReactor { conn in
             conn.idleTimeoutNanoseconds = nanoseconds
             conn.applyReadDeadline(conn.effectiveReadDeadline(idleFrom: conn.reactor.clockNanoseconds()))

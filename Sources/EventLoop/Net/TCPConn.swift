@@ -357,7 +357,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     nonisolated(nonsending) func waitForConnect(timeout: Duration? = nil) async throws {
         socket.writeReady = false
         guard let timeout else { return try await waitForWritable() }
-        writeDeadline = reactor.clockNanoseconds() &+ UInt64(max(1, timeout.nanosecondsSaturated))
+        writeDeadline = reactor.clockNanoseconds() &+ timeout.positiveNanoseconds
         defer { clearWriteDeadline() }
         try await waitForWritable()
     }
@@ -471,10 +471,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
             writeWaiter = nil
             waiter.resume(throwing: closedError("write"))
         }
-        if let attempt = connectAttempt {
-            connectAttempt = nil
-            attempt.closed(closedError("connect"))
-        }
+        // The attempt detaches itself.
+        connectAttempt?.closed(closedError("connect"))
     }
 
     private func closedError(_ operation: String) -> NetError {

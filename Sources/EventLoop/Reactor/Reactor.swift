@@ -102,7 +102,7 @@ public final class Reactor: @unchecked Sendable {
     /// Throws ``NetError`` when epoll or eventfd cannot be created (fd limit).
     public init(name: String = "reactor", tick: Duration = .milliseconds(1), clock: (any ReactorClock)? = nil) throws(NetError) {
         self.name = name
-        tickNanoseconds = UInt64(max(1, tick.nanosecondsSaturated))
+        tickNanoseconds = tick.positiveNanoseconds
         self.clock = clock
         origin = clock?.now.nanoseconds ?? Syscall.monotonicNanoseconds()
         Syscall.ignoreSIGPIPE()

@@ -53,6 +53,12 @@ public struct Deadline: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 extension Duration {
+    /// The duration in whole nanoseconds, at least 1: a timeout or tick of zero (or less)
+    /// still means "at the next chance", never "never".
+    var positiveNanoseconds: UInt64 {
+        UInt64(max(1, nanosecondsSaturated))
+    }
+
     /// The duration in whole nanoseconds, clamped to the Int64 range.
     var nanosecondsSaturated: Int64 {
         let (seconds, attoseconds) = components
