@@ -199,14 +199,24 @@ import TestSupport
         defer { hole.close() }
         let group = try ReactorGroup(count: 1, name: "dialer")
         let reactor = group.reactors[0]
+        let (results, sink) = AsyncStream.makeStream(of: Result<TCPConn, NetError>.self)
+        let address = hole.address
+        // Submitted from this task before the barrier below, so the reactor runs the dial
+        // (and registers the attempt) before the barrier resumes us; then stop it.
+        reactor.execute {
+            Dialer().dial(address, on: reactor) { sink.yield($0) }
+        }
         let outcome = try await withTimeout(20) {
-            async let result = Self.dial(Dialer(), [hole.address], on: reactor)
-            // The attempt is registered once the reactor has run the dial; then stop it.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 reactor.execute { continuation.resume() }
             }
             await group.shutdown()
-            return await result
+            var iterator = results.makeAsyncIterator()
+            return await iterator.next()
+        }
+        guard let outcome else {
+            Issue.record("the dial never completed")
+            return
         }
         guard case .failure(let error) = outcome else {
             Issue.record("connected to a full backlog")
@@ -216,5 +226,22 @@ import TestSupport
         #expect(reactor.openSocketCount == 0)
         hole.close()
         await holder.shutdown()
+    }
+
+    /// A callback dial handed to a reactor that has already stopped runs off its thread; it
+    /// fails with `.reactorStopped` instead of trapping, and opens no descriptor.
+    @Test func dialSubmittedAfterShutdownFailsCleanly() async throws {
+        let group = try ReactorGroup(count: 1, name: "stopped")
+        let reactor = group.reactors[0]
+        await group.shutdown()
+        let outcome = try await withTimeout(20) {
+            await Self.dial(Dialer(), [.loopbackIPv4(port: 9)], on: reactor)
+        }
+        guard case .failure(let error) = outcome else {
+            Issue.record("dialled through a stopped reactor")
+            return
+        }
+        #expect(error.code == .reactorStopped)
+        #expect(reactor.openSocketCount == 0)
     }
 }

@@ -112,9 +112,14 @@ extension TCPConn {
     /// the async relay throws; it then runs before this returns). The rules of the async relay
     /// hold (half-close, resets passed on, the idle timeout, both connections closed on a
     /// clean end); to stop a relay early, close either connection. Close both connections in
-    /// `completion` (closing is idempotent). Reactor thread only (a call from elsewhere traps).
+    /// `completion` (closing is idempotent). Reactor thread only: a call from another thread
+    /// traps while the reactor runs, and completes at once with `.reactorStopped` once it has
+    /// stopped.
     public func relay(with other: TCPConn, options: RelayOptions = RelayOptions(),
                       completion: @escaping (Result<RelayResult, NetError>) -> Void) {
+        if !reactor.isCurrent && reactor.isStopped {
+            return completion(.failure(NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description)))
+        }
         precondition(reactor.isCurrent, "the callback relay runs on its reactor's thread")
         guard other.reactor === reactor else {
             return completion(.failure(NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)",
