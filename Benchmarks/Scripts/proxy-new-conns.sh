@@ -6,8 +6,12 @@
 #   Benchmarks/Scripts/proxy-new-conns.sh [ROUNDS] [CONNECTIONS]
 #
 # Prints one line per run:
-#   proxy=NAME round=N rate=CONNS_PER_S user_us_per_req=N sys_us_per_req=N
-# with the proxy's user and system CPU per connection from /proc.
+#   proxy=NAME round=N rate=CONNS_PER_S user_us_per_req=N sys_us_per_req=N \
+#     redis_us_per_req=N bench_us_per_req=N idle_pct=N proxy_sleeps_per_req=N
+# with the proxy's user and system CPU per connection from /proc, the CPU (user and system) that
+# redis-server and redis-benchmark spent per connection in the same run, the share of the
+# machine's CPU time left idle, and how often per connection a proxy thread went to sleep
+# (voluntary context switches of all its threads).
 # BASELINE_BIN adds a second build of the proxy (another commit's ProxyExample) as "baseline";
 # "minimal" is Benchmarks/MinimalProxy, the library's forwarding without the example's
 # admission, metrics and registry (built on demand), and "minimal-callbacks" the same without a
@@ -68,18 +72,37 @@ start_proxy() { # name -> sets proxy_pid, proxy_port
 times_of() { # pid -> "utime stime" in clock ticks
   awk '{ print $14, $15 }' "/proc/$1/stat"
 }
+cpu_ticks_of() { # pid -> utime + stime in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+machine_idle() { # -> "idle_ticks total_ticks" of the whole machine
+  awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+sleeps_of() { # pid -> voluntary context switches of all its threads
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
+}
+redis_pid="${pids[0]}"
 
 hz=$(getconf CLK_TCK)
 for ((round = 1; round <= rounds; round++)); do
   for proxy in "${proxies[@]}"; do
     start_proxy "$proxy"
     read -r user0 sys0 < <(times_of "$proxy_pid")
-    rate=$(redis-benchmark -h 127.0.0.1 -p "$proxy_port" -t get -n "$connections" -c 50 -q -k 0 2>/dev/null |
-      tr '\r' '\n' | awk '/GET:/ { for (i = 1; i <= NF; i++) if ($i == "requests") r = $(i - 1) } END { print r }')
+    redis0=$(cpu_ticks_of "$redis_pid"); sleeps0=$(sleeps_of "$proxy_pid")
+    read -r idle0 total0 < <(machine_idle)
+    # redis-benchmark's own CPU comes from its rusage (bash's `times` for a finished child).
+    output=$( { redis-benchmark -h 127.0.0.1 -p "$proxy_port" -t get -n "$connections" -c 50 -q -k 0 2>/dev/null; times; } |
+      tr '\r' '\n')
     read -r user1 sys1 < <(times_of "$proxy_pid")
+    redis1=$(cpu_ticks_of "$redis_pid"); sleeps1=$(sleeps_of "$proxy_pid")
+    read -r idle1 total1 < <(machine_idle)
+    rate=$(awk '/GET:/ { for (i = 1; i <= NF; i++) if ($i == "requests") r = $(i - 1) } END { print r }' <<< "$output")
+    bench_seconds=$(awk '/^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$/ { n++ } n == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2]; exit }' <<< "$output")
     kill "$proxy_pid" 2>/dev/null || true
     wait "$proxy_pid" 2>/dev/null || true
     awk -v p="$proxy" -v r="$round" -v rate="$rate" -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) -v hz="$hz" -v n="$connections" \
-      'BEGIN { printf "proxy=%s round=%d rate=%s user_us_per_req=%.0f sys_us_per_req=%.0f\n", p, r, rate, u / hz / n * 1e6, s / hz / n * 1e6 }'
+      -v rc=$((redis1 - redis0)) -v bs="$bench_seconds" -v idle=$((idle1 - idle0)) -v total=$((total1 - total0)) -v sl=$((sleeps1 - sleeps0)) \
+      'BEGIN { printf "proxy=%s round=%d rate=%s user_us_per_req=%.0f sys_us_per_req=%.0f redis_us_per_req=%.0f bench_us_per_req=%.0f idle_pct=%.1f proxy_sleeps_per_req=%.3f\n",
+               p, r, rate, u / hz / n * 1e6, s / hz / n * 1e6, rc / hz / n * 1e6, bs / n * 1e6, (total > 0 ? 100 * idle / total : 0), sl / n }'
   done
 done
