@@ -72,9 +72,6 @@ start_proxy() { # name -> sets proxy_pid, proxy_port
 times_of() { # pid -> "utime stime" in clock ticks
   awk '{ print $14, $15 }' "/proc/$1/stat"
 }
-cpu_ticks_of() { # pid -> utime + stime in clock ticks
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
 machine_idle() { # -> "idle_ticks total_ticks" of the whole machine
   awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
 }
@@ -88,20 +85,20 @@ for ((round = 1; round <= rounds; round++)); do
   for proxy in "${proxies[@]}"; do
     start_proxy "$proxy"
     read -r user0 sys0 < <(times_of "$proxy_pid")
-    redis0=$(cpu_ticks_of "$redis_pid"); sleeps0=$(sleeps_of "$proxy_pid")
+    read -r redis_user0 redis_sys0 < <(times_of "$redis_pid"); sleeps0=$(sleeps_of "$proxy_pid")
     read -r idle0 total0 < <(machine_idle)
     # redis-benchmark's own CPU comes from its rusage (bash's `times` for a finished child).
     output=$( { redis-benchmark -h 127.0.0.1 -p "$proxy_port" -t get -n "$connections" -c 50 -q -k 0 2>/dev/null; times; } |
       tr '\r' '\n')
     read -r user1 sys1 < <(times_of "$proxy_pid")
-    redis1=$(cpu_ticks_of "$redis_pid"); sleeps1=$(sleeps_of "$proxy_pid")
+    read -r redis_user1 redis_sys1 < <(times_of "$redis_pid"); sleeps1=$(sleeps_of "$proxy_pid")
     read -r idle1 total1 < <(machine_idle)
     rate=$(awk '/GET:/ { for (i = 1; i <= NF; i++) if ($i == "requests") r = $(i - 1) } END { print r }' <<< "$output")
     bench_seconds=$(awk '/^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$/ { n++ } n == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2]; exit }' <<< "$output")
     kill "$proxy_pid" 2>/dev/null || true
     wait "$proxy_pid" 2>/dev/null || true
     awk -v p="$proxy" -v r="$round" -v rate="$rate" -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) -v hz="$hz" -v n="$connections" \
-      -v rc=$((redis1 - redis0)) -v bs="$bench_seconds" -v idle=$((idle1 - idle0)) -v total=$((total1 - total0)) -v sl=$((sleeps1 - sleeps0)) \
+      -v rc=$((redis_user1 + redis_sys1 - redis_user0 - redis_sys0)) -v bs="$bench_seconds" -v idle=$((idle1 - idle0)) -v total=$((total1 - total0)) -v sl=$((sleeps1 - sleeps0)) \
       'BEGIN { printf "proxy=%s round=%d rate=%s user_us_per_req=%.0f sys_us_per_req=%.0f redis_us_per_req=%.0f bench_us_per_req=%.0f idle_pct=%.1f proxy_sleeps_per_req=%.3f\n",
                p, r, rate, u / hz / n * 1e6, s / hz / n * 1e6, rc / hz / n * 1e6, bs / n * 1e6, (total > 0 ? 100 * idle / total : 0), sl / n }'
   done

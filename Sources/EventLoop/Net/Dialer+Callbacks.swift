@@ -9,16 +9,16 @@ extension Dialer {
     /// connect. Reactor thread only: a call from another thread traps while the reactor runs,
     /// and completes at once with `.reactorStopped` once it has stopped (work handed to a
     /// stopped reactor with `execute` runs elsewhere, so a submitted dial racing a shutdown
-    /// fails cleanly). The error is a ``NetError``
-    /// naming `connect`, the address and the errno (or `.timeout` naming `label`); with several
-    /// addresses that all failed, a `.dialFailed` listing each. `completion` may run before this
+    /// fails cleanly). The error is a ``NetError`` naming `connect`, the address and the errno
+    /// (or `.timeout` naming `label`); with several addresses that all failed, a `.dialFailed`
+    /// listing each. `completion` may run before this
     /// returns (a socket that cannot be created, a Unix socket that connects at once); no
     /// descriptor is left open on failure. To abandon the attempt, there is nothing to cancel:
     /// close the connection `completion` hands over.
     public func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor,
                      completion: @escaping (Result<TCPConn, NetError>) -> Void) {
         precondition(!addresses.isEmpty, "dial needs at least one address")
-        if !reactor.isCurrent && reactor.isStopped {
+        if reactor.hasStoppedUnderCaller {
             return completion(.failure(NetError(.reactorStopped, operation: "connect", address: label ?? addresses[0].description)))
         }
         precondition(reactor.isCurrent, "the callback dial runs on its reactor's thread")

@@ -117,16 +117,18 @@ extension TCPConn {
     /// stopped.
     public func relay(with other: TCPConn, options: RelayOptions = RelayOptions(),
                       completion: @escaping (Result<RelayResult, NetError>) -> Void) {
-        if !reactor.isCurrent && reactor.isStopped {
+        if reactor.hasStoppedUnderCaller {
             return completion(.failure(NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description)))
         }
         precondition(reactor.isCurrent, "the callback relay runs on its reactor's thread")
-        guard other.reactor === reactor else {
-            return completion(.failure(NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)",
-                                                address: remoteAddress?.description)))
-        }
+        guard other.reactor === reactor else { return completion(.failure(crossReactorError)) }
         RelaySession(reactor: reactor, passResetOn: options.passResetOn)
             .start(from: self, to: other, splice: options.splice, idleTimeout: options.idleTimeout, completion: completion)
+    }
+
+    /// Why two connections on different reactors cannot be relayed (a pair never crosses threads).
+    private var crossReactorError: NetError {
+        NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)", address: remoteAddress?.description)
     }
 
     private nonisolated(nonsending) func runCopies(
@@ -134,7 +136,7 @@ extension TCPConn {
         halfClose: Bool, passResetOn: Bool
     ) async throws -> (forward: CopyResult, backward: CopyResult?) {
         guard destination.reactor === reactor else {
-            throw NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)", address: remoteAddress?.description)
+            throw crossReactorError
         }
         let session = RelaySession(reactor: reactor, passResetOn: passResetOn)
         if reactor.isCurrent {

@@ -483,7 +483,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     private func failIfStopped(_ operation: String) throws(NetError) {
-        if !reactor.isCurrent && reactor.isStopped {
+        if reactor.hasStoppedUnderCaller {
             throw NetError(.reactorStopped, operation: operation, address: remoteAddress?.description)
         }
     }

@@ -320,7 +320,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     private func failIfStopped(_ operation: String) throws(NetError) {
-        if !reactor.isCurrent && reactor.isStopped {
+        if reactor.hasStoppedUnderCaller {
             throw NetError(.reactorStopped, operation: operation, address: socket.addressText)
         }
     }

@@ -147,6 +147,12 @@ public final class Reactor: @unchecked Sendable {
     /// True once shutdown has finished; calls on its sockets then fail with `.reactorStopped`.
     public var isStopped: Bool { inbox.withLock { $0.stopped } }
 
+    /// True when the caller is off this reactor's thread and the reactor has stopped: work
+    /// handed to a stopped reactor runs on a fallback queue, where a reactor-thread-only call
+    /// fails with `.reactorStopped` instead of trapping. Free on the reactor's own thread.
+    @inline(__always)
+    var hasStoppedUnderCaller: Bool { !isCurrent && isStopped }
+
     /// How many times epoll_wait has returned: an idle reactor with no timers does not wake at all.
     public var wakeups: UInt64 { wakeupCounter.load(ordering: .relaxed) }
 
