@@ -62,6 +62,10 @@ run_once() { # server round
   local msgs rate split=""
   msgs=$(tr ' ' '\n' <<< "$line" | awk -F= '$1 == "msgs" { print $2 }')
   rate=$(tr ' ' '\n' <<< "$line" | awk -F= '$1 == "msgs_per_s" { print $2 }')
+  if [ -z "$msgs" ] || [ "$msgs" = 0 ]; then
+    echo "echo-cpu-split: no messages from server=$1 in round $2 (load generator: ${line:-no output})" >&2
+    return
+  fi
   if [ "$profile" = 1 ]; then
     split=$(perf report -i "$tmpdir/perf.data" --no-children --sort dso -F sample,dso --stdio 2>/dev/null |
       awk -v n="$msgs" -v f="$frequency" '
