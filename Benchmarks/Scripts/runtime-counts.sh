@@ -4,6 +4,8 @@
 # machine's speed or load, so two builds can be compared on a busy machine.
 #
 #   Benchmarks/Scripts/runtime-counts.sh echo  [ECHO_BINARY]    # async echo, -c 50 -s 64 -p 1, 3 s
+#   Benchmarks/Scripts/runtime-counts.sh echo-conns [ECHO_BINARY]   # async echo, 2,000 connections:
+#                                                          # connect, one 64-byte echo, close
 #   Benchmarks/Scripts/runtime-counts.sh proxy [PROXY_BINARY]   # redis-benchmark -k 0 through the proxy
 #
 # Needs root, perf (Debian's linux-perf), and for `proxy` redis-server and redis-benchmark.
@@ -46,6 +48,32 @@ case "$mode" in
     units=$(printf '%s\n' "$result" | tr ' ' '\n' | awk -F= '$1 == "msgs" { n = $2 } END { print n }')
     unit="message"
     ;;
+  echo-conns)
+    binary="${2:-$here/.build/release/EchoExample}"
+    port=19394
+    "$binary" --listen "127.0.0.1:$port" --threads 1 --api async >/dev/null 2>&1 &
+    server=$!
+    wait_port "$port"
+    churn() { # N: connections one after another, each connect, one 64-byte echo, close
+      python3 - "$port" "$1" <<'PY'
+import socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(count):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(b"x" * 64)
+        received = 0
+        while received < 64:
+            chunk = client.recv(64)
+            if not chunk:
+                sys.exit("the server closed a connection early")
+            received += len(chunk)
+PY
+    }
+    churn 200   # warm-up
+    units=2000
+    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- bash -c "$(declare -f churn); port=$port; churn $units"
+    unit="connection"
+    ;;
   proxy)
     binary="${2:-$here/.build/release/ProxyExample}"
     redis_port=19392 port=19393
@@ -61,7 +89,7 @@ case "$mode" in
       redis-benchmark -h 127.0.0.1 -p "$port" -t get -n "$units" -c 50 -q -k 0 >/dev/null 2>&1
     unit="connection"
     ;;
-  *) echo "usage: $0 echo|proxy [BINARY]" >&2; exit 64 ;;
+  *) echo "usage: $0 echo|echo-conns|proxy [BINARY]" >&2; exit 64 ;;
 esac
 kill "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true

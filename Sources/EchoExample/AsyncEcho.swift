@@ -36,9 +36,11 @@ extension EchoServer {
         ended(id, read: stats.bytesRead, written: stats.bytesWritten, reason: ending.text)
     }
 
-    /// Raw mode, the hot path: read into one buffer, write the same buffer back, again.
+    /// Raw mode, the hot path: read into one buffer, write the same buffer back, again. The
+    /// buffer starts empty: `read` gives it a pooled chunk once data has arrived (a buffer made
+    /// with a capacity would be a malloc that the first read gives back).
     nonisolated(nonsending) static func echoBytes(_ conn: TCPConn) async throws -> Ending {
-        var buffer = ByteBuffer(capacity: 16 * 1024)
+        var buffer = ByteBuffer()
         while true {
             buffer.clear()
             if try await conn.read(into: &buffer) == 0 { return .endOfStream }
@@ -49,8 +51,9 @@ extension EchoServer {
     /// Line mode: frame what arrives into lines and write the answers to each read at once.
     func echoLines(_ conn: TCPConn, id: UInt64) async throws -> Ending {
         var framer = LineFramer(maxLineLength: configuration.maxLineLength)
-        var input = ByteBuffer(capacity: 16 * 1024)
-        var reply = ByteBuffer(capacity: 16 * 1024)
+        var input = ByteBuffer()
+        // Grows to the largest answer to one read and keeps that capacity across `clear()`.
+        var reply = ByteBuffer()
         let tracing = tracesLines
         while true {
             input.clear()

@@ -17,7 +17,8 @@ final class LineEchoHandler: StreamHandler {
     private let idleWatch: IdleWatch?
     private let tracing: Bool
     private var framer: LineFramer
-    private var reply = ByteBuffer(capacity: 4096)
+    /// Grows to the largest answer to one read and keeps that capacity across `clear()`.
+    private var reply = ByteBuffer()
     private var state = State.reading
 
     /// The handler of connection `id`.

@@ -5,7 +5,7 @@ import Testing
 
 /// The protocol under test: for every line `NAME` it answers `hello, NAME`.
 func greeter(_ conn: TCPConn) async throws {
-    var input = ByteBuffer(capacity: 1024)
+    var input = ByteBuffer()
     while try await conn.read(into: &input) > 0 {
         while let newline = input.firstIndex(of: UInt8(ascii: "\n")) {
             let name = input.readString(length: newline - input.readerIndex)!

@@ -9,6 +9,11 @@ import Glibc
 public protocol Conn: AnyObject, Sendable {
     /// Reads what is available (at least one byte) into the writable space of `buffer`, growing
     /// it when it has none, and returns the count; 0 means the peer ended its stream.
+    ///
+    /// Start with an empty `ByteBuffer()`: on ``TCPConn`` an empty buffer gets a chunk from the
+    /// reactor's pool once data has arrived and gives it back before the read waits, so an idle
+    /// connection holds no buffer. (A buffer made with a capacity is replaced by a pooled chunk
+    /// at the first read that finds it empty.) A buffer holding unread bytes grows instead.
     func read(into buffer: inout ByteBuffer) async throws -> Int
     /// Writes every readable byte of `buffer`; suspends while the peer is slow (back-pressure).
     func write(_ buffer: ByteBuffer) async throws
