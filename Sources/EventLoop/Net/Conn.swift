@@ -47,18 +47,21 @@ extension Conn {
     public func readExactly(_ count: Int, into buffer: inout ByteBuffer) async throws {
         let target = buffer.readableBytes + count
         while buffer.readableBytes < target {
-            buffer.reserveCapacity(minimumWritableBytes: min(target - buffer.readableBytes, 64 * 1024))
+            // An empty buffer gets a pooled chunk from `read`; one holding bytes grows here.
+            if buffer.readableBytes > 0 {
+                buffer.reserveCapacity(minimumWritableBytes: min(target - buffer.readableBytes, 64 * 1024))
+            }
             if try await read(into: &buffer) == 0 {
                 throw NetError(.closed, operation: "read (unexpected end of stream)", address: remoteAddress?.description)
             }
         }
     }
 
-    /// Reads until end of stream, keeping at most `limit` bytes (throws past that).
+    /// Reads until end of stream, keeping at most `limit` bytes (throws past that). The buffer
+    /// starts as a pooled chunk and grows by doubling (``read(into:)`` grows a full buffer).
     public func readAll(limit: Int = 64 << 20) async throws -> ByteBuffer {
-        var buffer = ByteBuffer(capacity: 16 * 1024)
+        var buffer = ByteBuffer()
         while true {
-            if buffer.writableBytes == 0 { buffer.reserveCapacity(minimumWritableBytes: 16 * 1024) }
             if try await read(into: &buffer) == 0 { return buffer }
             if buffer.readableBytes > limit {
                 throw NetError(.system(errno: EMSGSIZE), operation: "read", address: remoteAddress?.description)
