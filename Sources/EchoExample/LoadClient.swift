@@ -90,7 +90,7 @@ struct LoadClient: Sendable {
     private func read(_ window: PipelineWindow) async -> Outcome {
         let size = UInt64(plan.size)
         let shard = recorder.shardIndex(for: conn.reactor)
-        var buffer = ByteBuffer(capacity: 64 * 1024)
+        var buffer = ByteBuffer()  // read gives it a pooled chunk sized by recent reads
         var sentAt: [UInt64] = []
         sentAt.reserveCapacity(plan.pipeline)
         var offset: UInt64 = 0
