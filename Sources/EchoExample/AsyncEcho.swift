@@ -61,7 +61,7 @@ extension EchoServer {
             let count = try await conn.read(into: &input)
             let status = input.withUnsafeReadableBytes { bytes in
                 let answer = { (line: UnsafeRawBufferPointer) in
-                    if tracing { traceLine(line, conn: id) }
+                    if tracing { self.traceLine(line, conn: id) }
                     LineProtocol.answer(line, into: &reply)
                 }
                 return count == 0 ? framer.finish(onLine: answer) : framer.feed(bytes, onLine: answer)

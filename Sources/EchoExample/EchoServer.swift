@@ -7,7 +7,7 @@ import Logging
 ///
 /// Per-message work stays in the connection loops (`AsyncEcho.swift`, `EchoHandler.swift`,
 /// `LineEchoHandler.swift`); everything here runs once per connection.
-struct EchoServer: Sendable {
+final class EchoServer: Sendable {
     /// What the server does with the bytes it reads.
     enum Mode: String, CaseIterable, Sendable {
         /// Bytes go back as they came.
@@ -40,6 +40,14 @@ struct EchoServer: Sendable {
     let registry: ConnectionRegistry
     let totals: Totals
     let logger: Logger
+
+    /// A server with these settings, counting into `totals` and admitting through `registry`.
+    init(configuration: Configuration, registry: ConnectionRegistry, totals: Totals, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.totals = totals
+        self.logger = logger
+    }
 
     /// Serves `listener` until it is closed (connections still open then are the registry's).
     func serve(_ listener: Listener) async {
