@@ -35,8 +35,8 @@ loadgen="${built%%$'\n'*}"
 echo_bin="$here/.build/release/EchoExample"
 hz=$(getconf CLK_TCK)
 
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-times_of() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
+# shellcheck source=bench-common.sh
+source "$here/Benchmarks/Scripts/bench-common.sh"
 
 run_once() { # server round
   local bin="$echo_bin" level="$1"

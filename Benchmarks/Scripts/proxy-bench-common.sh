@@ -1,5 +1,5 @@
 # Helpers shared by the proxy benchmarks (sourced, not run): background processes stopped on
-# exit, waiting for a loopback port, and HAProxy's configuration (tcp mode).
+# exit, the helpers of bench-common.sh, and HAProxy's configuration (tcp mode).
 #
 # After sourcing: set `tmpdir` before starting anything, add each background pid to `pids`.
 
@@ -11,15 +11,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_port PORT: returns once 127.0.0.1:PORT accepts connections (at most 10 s).
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2
-  return 1
-}
+# wait_port and times_of.
+# shellcheck source=bench-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 # haproxy_config THREADS LISTEN_PORT UPSTREAM_PORT [SPLICE]: the configuration both scripts
 # compare against (SPLICE non-empty adds `option splice-auto`), printed to stdout.

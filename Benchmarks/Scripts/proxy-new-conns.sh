@@ -69,9 +69,6 @@ start_proxy() { # name -> sets proxy_pid, proxy_port
   wait_port "$proxy_port"
 }
 
-times_of() { # pid -> "utime stime" in clock ticks
-  awk '{ print $14, $15 }' "/proc/$1/stat"
-}
 machine_idle() { # -> "idle_ticks total_ticks" of the whole machine
   awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
 }

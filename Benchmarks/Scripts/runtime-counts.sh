@@ -31,7 +31,8 @@ add "$libc" malloc
 add "$libc" pthread_mutex_lock
 events="$(perf probe -l 2>/dev/null | awk '{ print $1 }' | paste -sd, -)"
 
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# shellcheck source=bench-common.sh
+source "$here/Benchmarks/Scripts/bench-common.sh"
 
 case "$mode" in
   echo)
@@ -54,8 +55,8 @@ case "$mode" in
     "$binary" --listen "127.0.0.1:$port" --threads 1 --api async >/dev/null 2>&1 &
     server=$!
     wait_port "$port"
-    churn() { # N: connections one after another, each connect, one 64-byte echo, close
-      python3 - "$port" "$1" <<'PY'
+    # Connections one after another: connect, one 64-byte echo, close.
+    churn='
 import socket, sys
 port, count = int(sys.argv[1]), int(sys.argv[2])
 for _ in range(count):
@@ -67,11 +68,10 @@ for _ in range(count):
             if not chunk:
                 sys.exit("the server closed a connection early")
             received += len(chunk)
-PY
-    }
-    churn 200   # warm-up
+'
+    python3 -c "$churn" "$port" 200   # warm-up
     units=2000
-    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- bash -c "$(declare -f churn); port=$port; churn $units"
+    perf stat -e "$events" -p "$server" -x, -o /tmp/runtime-counts.out -- python3 -c "$churn" "$port" "$units"
     unit="connection"
     ;;
   proxy)
