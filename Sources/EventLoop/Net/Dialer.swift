@@ -52,9 +52,14 @@ public struct Dialer: Sendable {
     /// Resolves `text` (`host:port`, `[v6]:port`, `unix:/path`), off the reactor threads, and
     /// connects to the first address that accepts (see the type's rules).
     public func dial(_ text: String, on reactor: Reactor) async throws -> TCPConn {
+        try await dial(text, on: reactor, resolver: .shared)
+    }
+
+    /// The dial of `text` above, with the lookups of `resolver`.
+    func dial(_ text: String, on reactor: Reactor, resolver: Resolver) async throws -> TCPConn {
         try await withRetries(label: text) {
             try await withTryTimeout(label: text, on: reactor) {
-                let addresses = try await SocketAddress.resolve(text)
+                let addresses = try await SocketAddress.resolve(text, using: resolver)
                 return try await race(Dialer.interleaved(addresses), label: text, on: reactor)
             }
         }

@@ -3,11 +3,16 @@ extension SocketAddress {
     /// names go through getaddrinfo on a background queue, never on a reactor thread.
     ///
     /// Throws ``NetError`` `.invalidAddress` for malformed text, `.resolution` when the name is unknown.
-    public static func resolve(_ text: String) async throws(NetError) -> [SocketAddress] {
+    public static func resolve(_ text: String) async throws -> [SocketAddress] {
+        try await resolve(text, using: .shared)
+    }
+
+    /// ``resolve(_:)`` with the lookups of `resolver`.
+    static func resolve(_ text: String, using resolver: Resolver) async throws -> [SocketAddress] {
         if let numeric = try? SocketAddress(text) { return [numeric] }
         guard !text.hasPrefix("unix:"), let (host, port) = splitHostPort(text), !host.isEmpty else {
             throw NetError(.invalidAddress(text), operation: "parse")
         }
-        return try await Resolver.resolve(host: host, port: port)
+        return try await resolver.resolve(host: host, port: port)
     }
 }
