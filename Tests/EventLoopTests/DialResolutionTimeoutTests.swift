@@ -123,7 +123,8 @@ func withHangingResolver(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued
                     for index in 0..<5 {
                         dials.addTask {
                             let error = await #expect(throws: NetError.self) {
-                                _ = try await Dialer(timeout: .milliseconds(200)).dial("hang\(index).example:80", on: reactor, resolver: resolver)
+                                // A generous timeout: the two threads must have taken their jobs before it.
+                                _ = try await Dialer(timeout: .seconds(1)).dial("hang\(index).example:80", on: reactor, resolver: resolver)
                             }
                             #expect(error?.isTimeout == true)
                         }
@@ -153,6 +154,27 @@ func withHangingResolver(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued
             second.cancel()
             await #expect(throws: CancellationError.self) { _ = try await first.value }
             await #expect(throws: CancellationError.self) { _ = try await second.value }
+        }
+    }
+
+    @Test func manyLookupsRacingCancellationEachResumeOnce() async throws {
+        let answer = try SocketAddress("127.0.0.1:80")
+        let resolver = Resolver(maxThreads: 2, maxQueued: 1_000, lookup: { _, _ in .success([answer]) })
+        try await withTimeout(20) {
+            for round in 0..<20 {
+                let lookups = (0..<50).map { index in
+                    Task { try await resolver.resolve(host: "name\(round)-\(index).example", port: 80) }
+                }
+                for (index, lookup) in lookups.enumerated() where index % 2 == 1 { lookup.cancel() }
+                for lookup in lookups {
+                    do {
+                        #expect(try await lookup.value == [answer])
+                    } catch is CancellationError {
+                        // Cancelled before its answer: resumed once, with the cancellation.
+                    }
+                }
+            }
+            try await waitUntil { resolver.inFlight == 0 }
         }
     }
 
