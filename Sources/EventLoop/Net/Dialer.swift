@@ -2,7 +2,9 @@ import Glibc
 
 /// Opens outgoing stream connections (TCP or Unix) with a non-blocking connect.
 ///
-/// - A `timeout` bounds each dial try (name resolution and every connect attempt of it).
+/// - A `timeout` bounds each dial try: name resolution and every connect attempt of it. A
+///   lookup still unanswered at the deadline is abandoned (`.timeout`, operation `lookup`);
+///   lookups run on the library's resolver threads, never on a reactor thread.
 /// - When a name resolves to several addresses they are tried in the manner of RFC 8305:
 ///   IPv6 and IPv4 interleaved, the next attempt started when the previous one failed or has
 ///   not finished after `fallbackDelay`; the first to connect wins and the others are closed.
@@ -51,12 +53,35 @@ public struct Dialer: Sendable {
 
     /// Resolves `text` (`host:port`, `[v6]:port`, `unix:/path`), off the reactor threads, and
     /// connects to the first address that accepts (see the type's rules).
+    ///
+    /// The `timeout` covers the lookup and the connects together. Throws ``NetError``
+    /// (`.timeout` with operation `lookup` when the name was not resolved in time, `connect`
+    /// when no connect finished in time, both naming `text`; `.resolution`, `.invalidAddress`,
+    /// or a connect's errno), or `CancellationError`; no descriptor is left open either way.
     public func dial(_ text: String, on reactor: Reactor) async throws -> TCPConn {
+        try await dial(text, on: reactor, resolver: .shared)
+    }
+
+    /// The dial of `text` above, with the lookups of `resolver`.
+    func dial(_ text: String, on reactor: Reactor, resolver: Resolver) async throws -> TCPConn {
         try await withRetries(label: text) {
-            try await withTryTimeout(label: text, on: reactor) {
-                let addresses = try await SocketAddress.resolve(text)
-                return try await race(Dialer.interleaved(addresses), label: text, on: reactor)
+            let deadline = timeout.map { reactor.now + $0 }
+            let addresses = try await lookUp(text, until: deadline, on: reactor, resolver: resolver)
+            return try await withTryTimeout(until: deadline, operation: "connect", label: text, on: reactor,
+                                            discarding: { $0.close() }) {
+                try await race(Dialer.interleaved(addresses), label: text, on: reactor)
             }
+        }
+    }
+
+    /// The addresses of `text`: at once for a numeric address, else from `resolver`, abandoned
+    /// at `deadline` (`.timeout`, operation `lookup`) or when the task is cancelled.
+    private func lookUp(_ text: String, until deadline: Deadline?, on reactor: Reactor,
+                        resolver: Resolver) async throws -> [SocketAddress] {
+        if let numeric = try? SocketAddress(text) { return [numeric] }
+        return try await withTryTimeout(until: deadline, operation: "lookup", label: text, on: reactor,
+                                        discarding: { _ in }) {
+            try await SocketAddress.resolve(text, using: resolver)
         }
     }
 
@@ -75,7 +100,8 @@ public struct Dialer: Sendable {
     private func dialWithFallback(_ addresses: [SocketAddress], label: String?, on reactor: Reactor) async throws -> TCPConn {
         let label = label ?? addresses.map(\.description).joined(separator: ",")
         return try await withRetries(label: label) {
-            try await withTryTimeout(label: label, on: reactor) {
+            try await withTryTimeout(until: timeout.map { reactor.now + $0 }, operation: "connect", label: label,
+                                     on: reactor, discarding: { $0.close() }) {
                 try await race(addresses, label: label, on: reactor)
             }
         }
@@ -98,10 +124,15 @@ public struct Dialer: Sendable {
         throw NetError(.dialFailed, operation: "dial", address: label, underlying: failures)
     }
 
-    private func withTryTimeout(label: String, on reactor: Reactor, _ body: @escaping @Sendable () async throws -> TCPConn) async throws -> TCPConn {
-        guard let timeout else { return try await body() }
-        let deadline = reactor.now + timeout
-        return try await withThrowingTaskGroup(of: TCPConn?.self) { group in
+    /// Runs `body` until `deadline` (on `reactor`'s clock; nil: no limit). At the deadline the
+    /// body is cancelled, a result it still delivers is handed to `discard` (a connection is
+    /// closed), and `.timeout` naming `operation` and `label` is thrown. The body must end
+    /// promptly when cancelled (connects and lookups do), as the group waits for it.
+    private func withTryTimeout<T: Sendable>(until deadline: Deadline?, operation: String, label: String, on reactor: Reactor,
+                                             discarding discard: @escaping (T) -> Void,
+                                             _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let deadline else { return try await body() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
                 try await reactor.sleep(until: deadline)
@@ -109,13 +140,13 @@ public struct Dialer: Sendable {
             }
             defer { group.cancelAll() }
             while let outcome = try await group.next() {
-                if let conn = outcome { return conn }
-                // The timeout won: cancelling the dial closes its sockets.
+                if let value = outcome { return value }
+                // The timeout won: cancelling the body closes its sockets, abandons its lookup.
                 group.cancelAll()
-                while let late = try? await group.next() { late?.close() }
-                throw NetError(.timeout, operation: "connect", address: label)
+                while let late = try? await group.next() { late.map(discard) }
+                throw NetError(.timeout, operation: operation, address: label)
             }
-            throw NetError(.timeout, operation: "connect", address: label)
+            throw NetError(.timeout, operation: operation, address: label)
         }
     }
 
@@ -287,10 +318,12 @@ public struct Dialer: Sendable {
 }
 
 extension NetError {
-    /// True for failures a retry may cure: the connect itself failed or timed out.
+    /// True for failures a retry may cure: the connect itself failed or timed out, or the
+    /// lookup of the name timed out (a lost DNS answer; an unknown name is not retried).
     var isConnectFailure: Bool {
         switch code {
-        case .system, .timeout: return operation == "connect"
+        case .system: return operation == "connect"
+        case .timeout: return operation == "connect" || operation == "lookup"
         case .dialFailed: return underlying.contains { $0.isConnectFailure }
         default: return false
         }

@@ -1,0 +1,34 @@
+import CEventLoop
+import Glibc
+
+/// A named OS thread that nobody joins: it ends when its body returns. For short-lived
+/// helper threads (the resolver's), where the caller does not wait for the end.
+enum DetachedThread {
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    /// Starts `body` on a new detached thread named `name` (cut to the kernel's 15 characters).
+    /// Returns 0, or the errno of `pthread_create` (EAGAIN when the process has too many
+    /// threads), in which case `body` does not run.
+    static func start(name: String, _ body: @escaping () -> Void) -> Int32 {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var handle = pthread_t()
+        let result = pthread_create(&handle, &attributes, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        if result != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return result
+        }
+        _ = cel_set_thread_name(handle, String(name.prefix(15)))
+        return 0
+    }
+}
