@@ -37,7 +37,7 @@ enum ProxyServer {
         let forwarder = PairForwarder(
             settings: settings,
             upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
-            admission: AdmissionControl(limits: settings.limits),
+            admission: AdmissionControl(limits: settings.limits, logger: logger),
             registry: ConnectionRegistry(limit: nil),
             metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
         )
