@@ -14,9 +14,13 @@ extension PairForwarder {
 
 /// One client at the handler level, from admission to the end of its relay: the upstream
 /// attempts (each failed one marks its upstream down; backoff when none is up), then the
-/// relay, then the bookkeeping. The dial's and the relay's completions hold it.
+/// relay, then the bookkeeping. The dial's and the relay's completions hold it. While it
+/// waits for an upstream it is registered with the forwarder's ``StopGate``: when the proxy
+/// stops, the wait (a backoff or a connect in flight) is abandoned at once and the client is
+/// refused (`draining`); no attempt starts after that.
 // @unchecked Sendable: touched only on the client's reactor thread. It crosses a Sendable
-// boundary only in the backoff timer's closure, which `Reactor.schedule` runs on that thread.
+// boundary only in the backoff timer's closure, which `Reactor.schedule` runs on that thread,
+// and in the stop gate's closure, which hands it back to that thread with `execute`.
 final class PairSession: @unchecked Sendable {
     private let forwarder: PairForwarder
     private let client: TCPConn
@@ -30,6 +34,12 @@ final class PairSession: @unchecked Sendable {
     private var pick: UpstreamPool.Pick?
     private var dialStarted: UInt64 = 0
     private var upstream: TCPConn?
+    /// A dial is in flight (its completion is still to come).
+    private var dialPending = false
+    private var backoff: ScheduledTimer?
+    /// The registration with the stop gate while waiting for an upstream.
+    private var stopID: UInt64?
+    private var finished = false
 
     init(forwarder: PairForwarder, client: TCPConn, peer: PeerName, admitted: (ticket: AdmissionControl.Ticket, id: UInt64)) {
         self.forwarder = forwarder
@@ -42,9 +52,12 @@ final class PairSession: @unchecked Sendable {
     /// The next upstream attempt, a backoff when every upstream is down, or the refusal once
     /// the attempts are spent (the rules of ``PairForwarder/connectUpstream(on:peer:)``).
     func connectNext() {
+        guard !finished else { return }
         let reactor = client.reactor
         // A client closed meanwhile (a drain that ran out of time) needs no upstream.
         guard client.socket.isOpen else { return finish() }
+        // The proxy is stopping: no further attempt.
+        guard watchStop() else { return refuseDraining() }
         guard attempt < forwarder.attempts else { return giveUp() }
         attempt += 1
         guard let pick = forwarder.nextPick(tried: &tried, now: reactor.loopTime) else {
@@ -52,17 +65,54 @@ final class PairSession: @unchecked Sendable {
             guard attempt < forwarder.attempts else { return giveUp() }
             let delay = PairForwarder.backoffDelay(round: backoffRound)
             backoffRound += 1
-            reactor.schedule(after: delay) { self.connectNext() }
+            backoff = reactor.schedule(after: delay) {
+                self.backoff = nil
+                self.connectNext()
+            }
             return
         }
         self.pick = pick
         dialStarted = reactor.loopTime
+        dialPending = true
         // The completions capture only `self`, so they need no context of their own.
         forwarder.dialer.dial(pick.addresses, label: pick.label, on: reactor) { self.dialled($0) }
     }
 
+    /// Registers (once) with the stop gate; false when the proxy has already stopped.
+    private func watchStop() -> Bool {
+        if stopID != nil { return true }
+        let reactor = client.reactor
+        stopID = forwarder.stopGate.onStop { reactor.execute { self.stopWaiting() } }
+        return stopID != nil
+    }
+
+    /// No longer waiting for an upstream (paired, or done).
+    private func unwatchStop() {
+        if let stopID { forwarder.stopGate.cancel(stopID) }
+        stopID = nil
+    }
+
+    /// The proxy stops while this client waits for an upstream: the backoff or the dial in
+    /// flight is abandoned (a connection that arrives later is closed) and the client refused.
+    private func stopWaiting() {
+        stopID = nil
+        guard !finished, upstream == nil else { return }
+        backoff?.cancel()
+        backoff = nil
+        if dialPending, let pick {
+            dialPending = false
+            forwarder.upstreams.released(pick)
+        }
+        refuseDraining()
+    }
+
     private func dialled(_ result: Result<TCPConn, NetError>) {
-        guard let pick else { return }
+        guard dialPending, let pick else {
+            // Abandoned when the proxy stopped: nobody wants this connection.
+            if case .success(let late) = result { late.close() }
+            return
+        }
+        dialPending = false
         switch result {
         case .success(let upstream):
             forwarder.connected(pick, seconds: client.reactor.seconds(since: dialStarted))
@@ -77,6 +127,7 @@ final class PairSession: @unchecked Sendable {
     }
 
     private func relay(to upstream: TCPConn, pick: UpstreamPool.Pick) {
+        unwatchStop()
         self.upstream = upstream
         forwarder.pairOpened(pick, peer: peer)
         client.relay(with: upstream, options: forwarder.relayOptions) { self.relayEnded($0) }
@@ -99,7 +150,16 @@ final class PairSession: @unchecked Sendable {
         finish()
     }
 
+    /// The proxy is stopping before this client got an upstream: refused (and counted).
+    private func refuseDraining() {
+        forwarder.refuse(client, peer: peer, reason: .draining)
+        finish()
+    }
+
     private func finish() {
+        guard !finished else { return }
+        finished = true
+        unwatchStop()
         forwarder.release(admitted)
         client.close()
     }

@@ -26,6 +26,9 @@ final class PairForwarder: Sendable {
     let dialer: Dialer
     let relayOptions: RelayOptions
     let attempts: Int
+    /// Stopped at SIGTERM/SIGINT: clients still waiting for an upstream give up (`draining`)
+    /// and none starts another attempt.
+    let stopGate = StopGate()
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
@@ -56,7 +59,7 @@ final class PairForwarder: Sendable {
         // Durations come from the reactor's loop time: no clock read per connection.
         let started = reactor.loopTime
         guard let (upstream, pick) = await connectUpstream(on: reactor, peer: peer) else {
-            return refuse(client, peer: peer, reason: .noUpstream)
+            return refuse(client, peer: peer, reason: stopGate.isStopped ? .draining : .noUpstream)
         }
         defer { pairClosed(upstream, pick) }
         pairOpened(pick, peer: peer)
@@ -132,26 +135,37 @@ final class PairForwarder: Sendable {
     }
 
     /// Dials upstreams on `reactor` until one answers or the attempts are spent; connect
-    /// failures mark an upstream down (passive health). Backs off between rounds.
+    /// failures mark an upstream down (passive health). Backs off between rounds. Gives up
+    /// (nil) as soon as the proxy stops: no attempt or backoff starts after ``stopGate`` has
+    /// stopped, and the one in progress is abandoned.
     private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
         var tried = UpstreamIndexSet()
         var backoffRound = 0
         for attempt in 0..<attempts {
+            if stopGate.isStopped { return nil }
             guard let pick = nextPick(tried: &tried, now: reactor.loopTime) else {
                 // Nothing to try now (every upstream down and probed); wait a little once more.
-                if attempt + 1 < attempts, await Self.backOff(round: backoffRound) {
+                if attempt + 1 < attempts, await backOffUnlessStopped(round: backoffRound, on: reactor) {
                     backoffRound += 1
                     continue
                 }
                 return nil
             }
             let started = reactor.loopTime
-            do {
-                let upstream = try await dialer.dial(pick.addresses, label: pick.label, on: reactor)
+            switch await dialUnlessStopped(pick, on: reactor) {
+            case .success(let upstream):
                 connected(pick, seconds: reactor.seconds(since: started))
                 return (upstream, pick)
-            } catch {
+            case .failure(let error) where error.code == .reactorStopped:
+                // Shutting down: not the upstream's fault.
+                upstreams.released(pick)
+                return nil
+            case .failure(let error):
                 if !connectFailed(pick, error: error, peer: peer) { return nil }
+            case nil:
+                // The proxy is stopping: the late connection, if any, is closed on arrival.
+                upstreams.released(pick)
+                return nil
             }
         }
         return nil
@@ -170,13 +184,6 @@ final class PairForwarder: Sendable {
     /// The wait before backoff `round` (from 0) when no upstream can be tried: 25 ms, doubling.
     static func backoffDelay(round: Int) -> Duration {
         .milliseconds(25 << min(round, 10))
-    }
-
-    /// Sleeps for ``backoffDelay(round:)``; false when the task was cancelled. Out of line:
-    /// the common path (an upstream is up) never sleeps, so its frame need not hold a clock.
-    @inline(never)
-    private static nonisolated(nonsending) func backOff(round: Int) async -> Bool {
-        (try? await Task.sleep(for: backoffDelay(round: round))) != nil
     }
 
     @inline(never)

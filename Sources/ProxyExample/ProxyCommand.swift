@@ -45,6 +45,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("rate-per-ip"), help: ArgumentHelp("New connections per second from one address (token bucket).", valueName: "rate"))
     var ratePerIP: Double?
 
+    @Option(name: .customLong("ipv6-prefix-len"), help: ArgumentHelp("The per-IP limits count an IPv6 client by this prefix length (default 64).", valueName: "bits"))
+    var ipv6PrefixLength: Int?
+
+    @Option(name: .customLong("ip-table-size"), help: ArgumentHelp("Addresses the per-IP limits track at most; when all have connections open, new ones are refused (default 100000).", valueName: "n"))
+    var ipTableSize: Int?
+
     @Option(name: .long, help: ArgumentHelp("Accept clients only from this network (repeatable).", valueName: "cidr"))
     var allow: [String] = []
 
@@ -97,6 +103,8 @@ struct ProxyCommand: AsyncParsableCommand {
         builder.value("max-conns", maxConns.map(String.init))
         builder.value("max-conns-per-ip", maxConnsPerIP.map(String.init))
         builder.value("rate-per-ip", ratePerIP.map { "\($0)" })
+        builder.value("ipv6-prefix-len", ipv6PrefixLength.map(String.init))
+        builder.value("ip-table-size", ipTableSize.map(String.init))
         builder.list("allow", allow)
         builder.list("deny", deny)
         builder.value("splice", splice?.rawValue)

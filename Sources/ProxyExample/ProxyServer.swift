@@ -37,7 +37,7 @@ enum ProxyServer {
         let forwarder = PairForwarder(
             settings: settings,
             upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
-            admission: AdmissionControl(limits: settings.limits),
+            admission: AdmissionControl(limits: settings.limits, logger: logger),
             registry: ConnectionRegistry(limit: nil),
             metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
         )
@@ -63,6 +63,9 @@ enum ProxyServer {
             }
             let signal = await signals.waitForSignal()
             logger.info("\(StopSignals.name(of: signal)): shutting down")
+            // Before the drain: clients still waiting for an upstream give up now, and no
+            // upstream is dialled from here on (none onto a reactor that is shutting down).
+            forwarder.stopGate.stop()
             _ = await forwarder.registry.drain(listeners, timeout: settings.drainTimeout, logger: logger)
         }
         metricsServer?.close()

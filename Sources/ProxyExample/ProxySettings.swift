@@ -50,7 +50,7 @@ struct ProxySettings: Sendable {
     static let configKeys: Set<String> = [
         "listen", "upstream", "balance", "threads", "connect-timeout", "idle-timeout", "retries",
         "max-conns", "max-conns-per-ip", "rate-per-ip", "allow", "deny", "splice", "metrics-listen",
-        "drain-timeout", "log-level", "api",
+        "drain-timeout", "log-level", "api", "ipv6-prefix-len", "ip-table-size",
     ]
 
     /// Merges flags over a config file: a setting given as a flag replaces every value the
@@ -95,6 +95,14 @@ struct ProxySettings: Sendable {
             return value
         }
 
+        private func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+            guard let text = try single(key) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigError(line: 0, message: "\(key): \(text.debugDescription) is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
         private func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T? where T.RawValue == String, T: CaseIterable {
             guard let text = try single(key) else { return nil }
             guard let value = T(rawValue: text) else {
@@ -129,6 +137,8 @@ struct ProxySettings: Sendable {
             settings.limits.ratePerIP = try number("rate-per-ip", minimum: 0.001)
             settings.limits.allow = try cidrs("allow")
             settings.limits.deny = try cidrs("deny")
+            if let bits = try integer("ipv6-prefix-len", in: 0...128) { settings.limits.ipv6PrefixLength = bits }
+            if let size = try integer("ip-table-size", minimum: 1) { settings.limits.ipTableSize = size }
             if let splice = try choice("splice", SpliceOption.self) { settings.splice = splice }
             if let api = try choice("api", ProxyAPI.self) { settings.api = api }
             if let metrics = try single("metrics-listen") {

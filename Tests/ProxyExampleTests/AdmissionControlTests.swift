@@ -14,8 +14,11 @@ final class ManualNanoseconds: Sendable {
 @Suite struct AdmissionControlTests {
     func ip(_ text: String) throws -> SocketAddress { try SocketAddress(text) }
 
-    func control(_ limits: AdmissionLimits, clock: ManualNanoseconds = ManualNanoseconds(), capacity: Int = 65_536) -> AdmissionControl {
-        AdmissionControl(limits: limits, maxTrackedClients: capacity, clock: { clock.now })
+    func control(_ limits: AdmissionLimits, clock: ManualNanoseconds = ManualNanoseconds(), capacity: Int = 100_000,
+                 log: CapturedLog = CapturedLog()) -> AdmissionControl {
+        var limits = limits
+        limits.ipTableSize = capacity
+        return AdmissionControl(limits: limits, logger: log.logger, clock: { clock.now })
     }
 
     func refusal(_ result: Result<AdmissionControl.Ticket, RefusalReason>) -> RefusalReason? {
@@ -152,24 +155,96 @@ final class ManualNanoseconds: Sendable {
         #expect(admission.activeCount == 1)
     }
 
-    @Test func tableStaysBoundedAndForgetsIdleAddresses() throws {
+    /// Idle addresses (no open connection) make room for new ones, least recently used first,
+    /// so one-shot clients never lock the table; the count stays within its size.
+    @Test func tableStaysBoundedAndEvictsIdleAddresses() throws {
         let clock = ManualNanoseconds()
         var limits = AdmissionLimits()
         limits.ratePerIP = 10
         let admission = control(limits, clock: clock, capacity: 3000)
-        // Many one-shot clients: each keeps an entry until its bucket refills.
+        // Many one-shot clients: each keeps an entry (its bucket is refilling) until evicted.
         for index in 0..<3000 {
             admission.release(try ticket(admission.admit(.ipv4(10, 0, UInt8(index >> 8), UInt8(index & 0xff), port: 1))))
         }
-        #expect(admission.trackedClientCount <= 3000)
-        #expect(refusal(admission.admit(.ipv4(11, 0, 0, 1, port: 1))) == .clientTableFull)
-        // Already tracked addresses keep working while the table is full.
-        admission.release(try ticket(admission.admit(.ipv4(10, 0, 0, 1, port: 1))))
-        // Once the buckets refill the entries are stale and make room.
-        clock.advance(seconds: 2)
+        #expect(admission.trackedClientCount == 3000)
         admission.release(try ticket(admission.admit(.ipv4(11, 0, 0, 1, port: 1))))
-        #expect(admission.trackedClientCount < 3000)
-        #expect(admission.activeCount == 0)
+        #expect(admission.trackedClientCount == 3000)
+        // The oldest idle address (10.0.0.0) was forgotten: it has a full burst again.
+        for _ in 0..<10 { _ = try ticket(admission.admit(.ipv4(10, 0, 0, 0, port: 1))) }
+        // A recent one was not: 10.0.11.183 (the last one) is still refilling, so a burst of
+        // 10 more is refused by its rate.
+        var refused = 0
+        for _ in 0..<10 where refusal(admission.admit(.ipv4(10, 0, 11, 183, port: 1))) == .rate { refused += 1 }
+        #expect(refused >= 1)
+        #expect(admission.activeCount == 20 - refused)
+    }
+
+    /// Rotating addresses inside one /64 does not get around the per-IP limits.
+    @Test func ipv6ClientsCountPerSlash64() throws {
+        var limits = AdmissionLimits()
+        limits.maxConnsPerIP = 2
+        let admission = control(limits)
+        _ = try ticket(admission.admit(try ip("[fd00:9::1]:1000")))
+        _ = try ticket(admission.admit(try ip("[fd00:9::2]:1000")))
+        #expect(refusal(admission.admit(try ip("[fd00:9::3]:1000"))) == .maxConnsPerIP)
+        #expect(refusal(admission.admit(try ip("[fd00:9::ffff:1]:1000"))) == .maxConnsPerIP)
+        // Another /64 is another client.
+        _ = try ticket(admission.admit(try ip("[fd00:9:0:1::3]:1000")))
+        #expect(admission.activeCount == 3)
+        #expect(admission.trackedClientCount == 2)
+    }
+
+    @Test func ipv6RateCountsPerSlash64() throws {
+        var limits = AdmissionLimits()
+        limits.ratePerIP = 2
+        let admission = control(limits)
+        admission.release(try ticket(admission.admit(try ip("[fd00:9::1]:1"))))
+        admission.release(try ticket(admission.admit(try ip("[fd00:9::2]:1"))))
+        #expect(refusal(admission.admit(try ip("[fd00:9::3]:1"))) == .rate)
+    }
+
+    /// `--ipv6-prefix-len` chooses the unit; the allow and deny lists still see whole addresses.
+    @Test func prefixLengthIsConfigurable() throws {
+        var limits = AdmissionLimits()
+        limits.maxConnsPerIP = 2
+        limits.ipv6PrefixLength = 128
+        limits.deny = [try CIDR("fd00:9::4")]
+        let exact = control(limits)
+        for host in 1...3 { _ = try ticket(exact.admit(try ip("[fd00:9::\(host)]:1"))) }
+        #expect(refusal(exact.admit(try ip("[fd00:9::4]:1"))) == .denied)
+        limits.ipv6PrefixLength = 48
+        let site = control(limits)
+        _ = try ticket(site.admit(try ip("[fd00:9:0:1::1]:1")))
+        _ = try ticket(site.admit(try ip("[fd00:9:0:2::1]:1")))
+        #expect(refusal(site.admit(try ip("[fd00:9:0:3::1]:1"))) == .maxConnsPerIP)
+    }
+
+    /// A table full of live addresses refuses new ones and says so in the log at most once a
+    /// minute (with how many were refused meanwhile), by the injected clock.
+    @Test func tableFullIsLoggedAtMostOncePerMinute() throws {
+        let clock = ManualNanoseconds()
+        let log = CapturedLog()
+        var limits = AdmissionLimits()
+        limits.maxConnsPerIP = 1
+        let admission = control(limits, clock: clock, capacity: 1, log: log)
+        _ = try ticket(admission.admit(try ip("1.0.0.1:1")))
+        #expect(refusal(admission.admit(try ip("1.0.0.2:1"))) == .clientTableFull)
+        #expect(log.warnings.count == 1)
+        for _ in 0..<5 {
+            clock.advance(seconds: 10)
+            #expect(refusal(admission.admit(try ip("1.0.0.3:1"))) == .clientTableFull)
+        }
+        clock.advance(seconds: 9.9)
+        #expect(refusal(admission.admit(try ip("1.0.0.3:1"))) == .clientTableFull)
+        #expect(log.warnings.count == 1)
+        clock.advance(seconds: 0.1)
+        #expect(refusal(admission.admit(try ip("1.0.0.4:1"))) == .clientTableFull)
+        #expect(log.warnings.count == 2)
+        #expect(log.warnings[0].contains("table is full"), "\(log.warnings)")
+        #expect(log.warnings[1].contains("7 new addresses refused"), "\(log.warnings)")
+        // Other refusals are not logged here.
+        #expect(refusal(admission.admit(try ip("1.0.0.1:1"))) == .maxConnsPerIP)
+        #expect(log.warnings.count == 2)
     }
 
     @Test func tableIsFullOfLiveConnectionsThenRecovers() throws {

@@ -70,6 +70,40 @@ import TestSupport
         }
     }
 
+    /// `--ip-table-size 1`: while one address has a pair open, a client from another address
+    /// is refused (`client_table_full` on the metrics page and in the totals, one warning in the
+    /// log); the address already tracked is still served. Clients come from two loopback
+    /// addresses (127.0.0.2 and 127.0.0.3).
+    @Test func ipTableFullRefusesNewAddresses() async throws {
+        try await withReactorGroup(timeout: 60) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let (proxy, port) = try await ExampleProcess.proxy(
+                upstreams: [upstream.port],
+                ["--ip-table-size", "1", "--max-conns-per-ip", "5", "--ipv6-prefix-len", "64", "--metrics-listen", "127.0.0.1:0"])
+            let metricsPort = try await proxy.metricsPort()
+            var fromFirst = Dialer()
+            fromFirst.localAddress = .ipv4(127, 0, 0, 2, port: 0)
+            var fromSecond = Dialer()
+            fromSecond.localAddress = .ipv4(127, 0, 0, 3, port: 0)
+            let held = try await fromFirst.dial(.loopbackIPv4(port: port), group: group)
+            defer { held.close() }
+            #expect(try await held.exchange("held") == "held")
+            let refused = try await fromSecond.dial(.loopbackIPv4(port: port), group: group)
+            defer { refused.close() }
+            let (text, _) = try await refused.readUntilClosed()
+            #expect(text.isEmpty)
+            let again = try await fromFirst.dial(.loopbackIPv4(port: port), group: group)
+            defer { again.close() }
+            #expect(try await again.exchange("again") == "again")
+            let page = try await ProxyOperationsTests.get("/metrics", port: metricsPort, group: group)
+            #expect(page.contains("reason=\"client_table_full\"} 1"), "\(page)")
+            #expect(try await proxy.stop() == 0)
+            #expect(try proxy.totals()["refused_client_table_full"] == 1)
+            #expect(proxy.lines.filter { $0.contains("per-IP table is full") }.count == 1, "\(proxy.printed)")
+        }
+    }
+
     @Test(arguments: [
         (["--deny", "127.0.0.0/8"], true),
         (["--allow", "10.0.0.0/8"], true),

@@ -1,13 +1,19 @@
 import EventLoop
+import Logging
 import Synchronization
 
 /// Decides whether a new client may connect, and counts the admitted ones.
 ///
 /// Checks, in order: the allow/deny lists (``AccessList``), the global `maxConns`, the per-IP
 /// `maxConnsPerIP`, the per-IP rate (``TokenBucket``). A refused client changes no count and
-/// takes no token. Per-address state lives in a bounded ``ClientTable`` (65,536 addresses by
-/// default) and only when a per-IP limit is set. IPv4-mapped IPv6 clients count as their IPv4
-/// address; Unix-domain clients are subject only to the lists and the global limit.
+/// takes no token. Per-address state lives in a bounded ``ClientTable``
+/// (``AdmissionLimits/ipTableSize`` entries) and only when a per-IP limit is set. The per-IP
+/// limits count an IPv6 client by its ``AdmissionLimits/ipv6PrefixLength`` prefix (a /64 by
+/// default), so one host cannot get around them by rotating its addresses; the access lists
+/// see the whole address. IPv4-mapped IPv6 clients count as their IPv4 address; Unix-domain
+/// clients are subject only to the lists and the global limit. A new address refused because
+/// the table is full of live entries is logged as a warning at most once a minute (by the
+/// injected clock), with how many were refused since the last warning.
 ///
 /// Thread-safe: ``admit(_:)`` and ``release(_:)`` may be called from any thread (every reactor
 /// of the proxy); they take one short lock (`Locked`) and are amortised O(1) plus the size of
@@ -31,35 +37,44 @@ final class AdmissionControl: Sendable {
     private struct State {
         var active = 0
         var table: ClientTable
+        /// When the last table-full warning was written, and the refusals since.
+        var lastTableFullWarning: UInt64?
+        var tableFullRefusals = 0
     }
+
+    /// Least time between two table-full warnings, in nanoseconds.
+    static let tableFullWarningInterval: UInt64 = 60_000_000_000
 
     private let limits: AdmissionLimits
     private let access: AccessList
     private let tracksClients: Bool
     private let clock: @Sendable () -> UInt64
+    private let logger: Logger
     private let state: Locked<State>
 
     /// Admission under `limits`.
     ///
     /// - Parameters:
-    ///   - maxTrackedClients: most addresses the per-IP table holds (see ``ClientTable``).
+    ///   - logger: where the table-full warning goes (nowhere by default).
     ///   - clock: monotonic nanoseconds; defaults to the library's monotonic clock.
-    init(limits: AdmissionLimits, maxTrackedClients: Int = 65_536,
+    init(limits: AdmissionLimits, logger: Logger = Logger(label: "admission") { _ in SwiftLogNoOpLogHandler() },
          clock: @escaping @Sendable () -> UInt64 = { Deadline.now.nanoseconds }) {
         self.limits = limits
         access = AccessList(allow: limits.allow, deny: limits.deny)
         tracksClients = limits.maxConnsPerIP != nil || limits.ratePerIP != nil
         self.clock = clock
+        self.logger = logger
         state = Locked(State(table: ClientTable(maxOpen: limits.maxConnsPerIP, rate: limits.ratePerIP,
-                                                capacity: maxTrackedClients)))
+                                                capacity: limits.ipTableSize)))
     }
 
     /// Admits the client at `address` (nil: unknown peer) or says why not. Thread-safe.
     func admit(_ address: SocketAddress?) -> Result<Ticket, RefusalReason> {
         let client = address.flatMap(ClientAddress.init)
         if !access.isEmpty && !access.permits(client) { return .failure(.denied) }
-        let counted = tracksClients ? client : nil
+        let counted = tracksClients ? client?.key(ipv6PrefixLength: limits.ipv6PrefixLength) : nil
         let now = counted == nil ? 0 : clock()
+        var warning: (refused: Int, tracked: Int)?
         let outcome = state.withLock { state -> RefusalReason? in
             if let maxConns = limits.maxConns, state.active >= maxConns { return .maxConns }
             if let counted {
@@ -67,14 +82,31 @@ final class AdmissionControl: Sendable {
                 case .admitted: break
                 case .tooManyConnections: return .maxConnsPerIP
                 case .rateExceeded: return .rate
-                case .full: return .clientTableFull
+                case .full:
+                    warning = Self.noteTableFull(&state, now: now)
+                    return .clientTableFull
                 }
             }
             state.active += 1
             return nil
         }
+        if let warning {
+            logger.warning("per-IP table is full (\(warning.tracked) addresses, each with a connection open): refusing new addresses; \(warning.refused) new addresses refused since the last warning")
+        }
         if let outcome { return .failure(outcome) }
         return .success(Ticket(address: address, client: counted))
+    }
+
+    /// Counts a table-full refusal; returns what to log when a minute has passed since the
+    /// last warning (or there was none). Under the lock.
+    private static func noteTableFull(_ state: inout State, now: UInt64) -> (refused: Int, tracked: Int)? {
+        state.tableFullRefusals += 1
+        if let last = state.lastTableFullWarning, now >= last, now - last < tableFullWarningInterval { return nil }
+        defer {
+            state.lastTableFullWarning = now
+            state.tableFullRefusals = 0
+        }
+        return (state.tableFullRefusals, state.table.count)
     }
 
     /// The client of `ticket` is gone. Thread-safe; a second release of the same ticket is ignored.
@@ -91,5 +123,5 @@ final class AdmissionControl: Sendable {
     var activeCount: Int { state.withLock { $0.active } }
 
     /// Addresses the per-IP table holds now (for tests and diagnostics).
-    var trackedClientCount: Int { state.withLock { $0.table.entries.count } }
+    var trackedClientCount: Int { state.withLock { $0.table.count } }
 }

@@ -34,4 +34,11 @@ enum ClientAddress: Hashable, Sendable {
 
     /// True for `::ffff:0:0/96`.
     static func isIPv4Mapped(_ value: UInt128) -> Bool { value >> 32 == 0xffff }
+
+    /// The per-IP table's key for this client: an IPv6 address cut to its first
+    /// `ipv6PrefixLength` bits (0...128), an IPv4 address unchanged. O(1).
+    func key(ipv6PrefixLength: Int) -> ClientAddress {
+        guard let value = ipv6Value else { return self }
+        return .ipv6(value & CIDR.mask128(ipv6PrefixLength))
+    }
 }

@@ -1,0 +1,60 @@
+import EventLoop
+import EventLoopTesting
+import Glibc
+import Testing
+import TestSupport
+
+/// Shutdown while clients wait for an upstream that is down: no redial once the proxy is
+/// stopping, and the process exits with status 0 within the drain timeout + 2 s of SIGTERM.
+@Suite struct ProxyShutdownTests {
+    /// How the upstream is down: nothing listens (connects are refused at once, clients wait in
+    /// the backoff between rounds), or it never answers (connects hang until their timeout).
+    enum DownUpstream: String, CaseIterable, Sendable {
+        case refusing
+        case silent
+    }
+
+    static let drainTimeout = 2.0
+
+    @Test(arguments: ["handler", "async"], DownUpstream.allCases)
+    func drainWithUpstreamDownEndsInTime(api: String, upstream: DownUpstream) async throws {
+        try await withReactorGroup(timeout: 90) { group in
+            let blackhole = upstream == .silent ? try await Blackhole.make(group: group) : nil
+            defer { blackhole?.close() }
+            var upstreamPort = blackhole?.address.port ?? 0
+            if blackhole == nil { upstreamPort = try await Self.closedPort(group: group) }
+            // Many attempts with backoff (refusing), or one long connect (silent): either way a
+            // client would wait far longer than the drain for its upstream.
+            let waiting = upstream == .refusing ? ["--retries", "1000"] : ["--connect-timeout", "60"]
+            let (proxy, port) = try await ExampleProcess.proxy(
+                upstreams: [upstreamPort],
+                ["--api", api, "--drain-timeout", "\(Self.drainTimeout)"] + waiting)
+            let baseline = try proxy.openDescriptorCount()
+            let clients = try await (0..<20).asyncMap { _ in try await Dialer().dial(.loopbackIPv4(port: port), group: group) }
+            defer { clients.forEach { $0.close() } }
+            // Every client accepted (and waiting for its upstream) before the signal.
+            try await waitUntil(within: 20) { try proxy.openDescriptorCount() >= baseline + 20 }
+            let signalled = ContinuousClock.now
+            proxy.send(SIGTERM)
+            let status = try await proxy.waitForExit(within: 30)
+            let seconds = secondsSince(signalled)
+            #expect(status == 0, "\(proxy.printed)")
+            #expect(seconds < Self.drainTimeout + 2, "exited \(seconds) s after SIGTERM:\n\(proxy.printed)")
+            #expect(!proxy.printed.contains("still closing"), "\(proxy.printed)")
+            // Each waiting client gave up at the signal, counted as refused while draining.
+            let totals = try proxy.totals()
+            #expect(totals["refused_draining"] == 20 && totals["paired"] == 0, "\(proxy.printed)")
+            // Every client was closed by the proxy (end of stream or reset, not left hanging).
+            for client in clients { _ = try await client.readUntilClosed() }
+        }
+    }
+
+    /// A loopback port where nothing listens (it was bound a moment ago, then closed).
+    static func closedPort(group: ReactorGroup) async throws -> UInt16 {
+        let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+        let port = listener.address.port ?? 0
+        listener.close()
+        await listener.waitUntilClosed()
+        return port
+    }
+}
