@@ -98,6 +98,7 @@ import TestSupport
             #expect(try await again.exchange("again") == "again")
             let page = try await ProxyOperationsTests.get("/metrics", port: metricsPort, group: group)
             #expect(page.contains("reason=\"client_table_full\"} 1"), "\(page)")
+            #expect(page.contains("proxy_rejected_total{reason=\"ip_table_full\"} 1"), "\(page)")
             #expect(try await proxy.stop() == 0)
             #expect(try proxy.totals()["refused_client_table_full"] == 1)
             #expect(proxy.lines.filter { $0.contains("per-IP table is full") }.count == 1, "\(proxy.printed)")

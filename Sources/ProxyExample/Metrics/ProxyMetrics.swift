@@ -19,6 +19,8 @@ final class ProxyMetrics: Sendable {
     private let connectionsTotal: Counter
     private let connectionDuration: Timer
     private let refusedCounters: [RefusalReason: Counter]
+    /// `proxy_rejected_total{reason="ip_table_full"}`: the per-IP table was full of live addresses.
+    private let ipTableFull: Counter
     private let known: [String: UpstreamMetrics]
     private let others = Locked<[String: UpstreamMetrics]>([:])
 
@@ -52,6 +54,7 @@ final class ProxyMetrics: Sendable {
             refused[reason] = Counter(label: MetricName.refused, dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         refusedCounters = refused
+        ipTableFull = Counter(label: MetricName.rejected, dimensions: [("reason", "ip_table_full")], factory: factory)
         var known: [String: UpstreamMetrics] = [:]
         for upstream in upstreams where known[upstream] == nil {
             known[upstream] = UpstreamMetrics(upstream: upstream, factory: factory)
@@ -84,8 +87,11 @@ final class ProxyMetrics: Sendable {
     }
 
     /// A client was refused for `reason`.
+    /// A refusal because the per-IP table is full is also counted in
+    /// `proxy_rejected_total{reason="ip_table_full"}`.
     func refused(_ reason: RefusalReason) {
         refusedCounters[reason]?.increment()
+        if reason == .clientTableFull { ipTableFull.increment() }
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).

@@ -64,6 +64,9 @@ enum MetricName {
     static let connectionsActive = "proxy_connections_active"
     static let connectionsTotal = "proxy_connections_total"
     static let refused = "proxy_refused_total"
+    /// Clients turned away before admission for a reason of the per-IP table
+    /// (`reason="ip_table_full"`); the same clients are also in `proxy_refused_total`.
+    static let rejected = "proxy_rejected_total"
     static let bytes = "proxy_bytes_total"
     static let connectFailures = "proxy_upstream_connect_failures_total"
     static let connectSeconds = "proxy_upstream_connect_seconds"
