@@ -23,7 +23,14 @@ extension Syscall {
     static func splice(from source: Int32, to destination: Int32, count: Int, operation: String,
                        address: SocketAddress?) throws(NetError) -> IOResult<Int> {
         try nonBlocking(operation, address?.description) {
-            cel_splice(source, destination, count, CEL_SPLICE_F_MOVE | CEL_SPLICE_F_NONBLOCK)
+            #if EVENTLOOP_FAULT_INJECTION
+            switch FaultInjection.splice(source, count: count) ?? FaultInjection.splice(destination, count: count) {
+            case .fail(let code)?: errno = code; return -1
+            case .limit(let bytes)?: return cel_splice(source, destination, bytes, CEL_SPLICE_F_MOVE | CEL_SPLICE_F_NONBLOCK)
+            case nil: break
+            }
+            #endif
+            return cel_splice(source, destination, count, CEL_SPLICE_F_MOVE | CEL_SPLICE_F_NONBLOCK)
         }
     }
 }

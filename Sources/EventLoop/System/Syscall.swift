@@ -60,7 +60,12 @@ enum Syscall {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(NetError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(NetError) in
-                try nonBlocking("accept", listening.description) { cel_accept4(fd, address, &length, flags) }
+                try nonBlocking("accept", listening.description) { () -> Int32 in
+                    #if EVENTLOOP_FAULT_INJECTION
+                    if let code = FaultInjection.failure(.accept, fd: fd) { errno = code; return -1 }
+                    #endif
+                    return cel_accept4(fd, address, &length, flags)
+                }
             }
         }
         switch result {
@@ -74,7 +79,13 @@ enum Syscall {
     /// Starts a connect; true when it completed at once, false when it is in progress (EINPROGRESS).
     static func connect(_ fd: Int32, to address: SocketAddress) throws(NetError) -> Bool {
         while true {
+            #if EVENTLOOP_FAULT_INJECTION
+            let injected = FaultInjection.failure(.connect, fd: fd)
+            if let injected { errno = injected }
+            let result = injected != nil ? -1 : address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            #else
             let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            #endif
             if result == 0 { return true }
             let code = errno
             if code == EINTR { continue }
@@ -131,12 +142,22 @@ enum Syscall {
     /// (measurably less kernel time per call). Errors name the operation `read`.
     @inline(__always)
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("read", address?.description) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+        try nonBlocking("read", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.recv(fd, buffer) { return injected }
+            #endif
+            return Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
+        }
     }
 
     @inline(__always)
     static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("write", address?.description) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+        try nonBlocking("write", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.send(fd, buffer) { return injected }
+            #endif
+            return Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+        }
     }
 
     /// A gathering write of `count` iovecs with MSG_NOSIGNAL.
@@ -144,7 +165,12 @@ enum Syscall {
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = count
-        return try nonBlocking("write", address?.description) { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+        return try nonBlocking("write", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.sendmsg(fd, &message) { return injected }
+            #endif
+            return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+        }
     }
 
     static func shutdown(_ fd: Int32, how: Int32, address: SocketAddress?) throws(NetError) {
@@ -183,6 +209,12 @@ enum Syscall {
 
     /// Waits for events; EINTR returns 0 events (the loop goes round again).
     static func epollWait(_ epoll: Int32, into events: UnsafeMutablePointer<epoll_event>, capacity: Int32, timeoutMilliseconds: Int32) -> Int {
+        #if EVENTLOOP_FAULT_INJECTION
+        if let code = FaultInjection.failure(.epollWait, fd: epoll) {
+            errno = code
+            return 0
+        }
+        #endif
         let result = epoll_wait(epoll, events, capacity, timeoutMilliseconds)
         return result < 0 ? 0 : Int(result)
     }
