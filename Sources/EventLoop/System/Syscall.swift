@@ -261,9 +261,31 @@ enum Syscall {
         return Int(limit.rlim_cur)
     }
 
-    /// Ignores SIGPIPE process-wide: a second guard behind MSG_NOSIGNAL (for `write` on a pipe, say).
+    /// Ignores SIGPIPE process-wide. The library never calls it: ``Reactor/ignoreSIGPIPE()``
+    /// is the application's opt-in.
     static func ignoreSIGPIPE() {
         _ = signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Blocks SIGPIPE for the calling thread only (reactor threads, at their start): a SIGPIPE
+    /// the kernel raises at this thread then stays pending instead of ending the process.
+    static func blockSIGPIPEOnThisThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        _ = pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Takes a SIGPIPE pending on the calling thread (raised by a call that failed with EPIPE
+    /// while SIGPIPE is blocked here), so none stays pending. Does not wait.
+    static func discardPendingSIGPIPE() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 else { return }
+        var noWait = timespec(tv_sec: 0, tv_nsec: 0)
+        _ = sigtimedwait(&set, nil, &noWait)
     }
 }
 
