@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// Tests in one process run in parallel, so a fault is aimed at one descriptor the test owns
 /// (a socket, a listener's socket, a reactor's epoll descriptor) and lives only for the scope of
-/// ``withFaults(_:)``. Thread safety: faults are installed from any thread while reactors call
+/// ``withFaults(_:)``. The descriptor must stay open while its fault can still fire: a closed
+/// number is soon another test's socket (bound a fault that may close it with `count`). Thread safety: faults are installed from any thread while reactors call
 /// the hooks on theirs; the table is behind a lock, the "anything installed?" check is atomic.
 enum FaultInjection {
     /// The syscalls that go through the seam.
