@@ -54,6 +54,13 @@ private let deliveredSIGPIPEs = Atomic<Int>(0)
                 let before = deliveredSIGPIPEs.load(ordering: .relaxed)
                 // Off the reactors (a thread of the global pool): the kernel's signal arrives.
                 let offReactor: Int32? = await Task.detached {
+                    // Unblocked here whatever mask the test process inherited; restored after.
+                    var sigpipe = sigset_t()
+                    var previousMask = sigset_t()
+                    sigemptyset(&sigpipe)
+                    sigaddset(&sigpipe, SIGPIPE)
+                    pthread_sigmask(SIG_UNBLOCK, &sigpipe, &previousMask)
+                    defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
                     _ = Glibc.write(pipe.write, "x", 1)
                     do throws(NetError) { _ = try Syscall.splice(from: pipe.read, to: fd, count: 1, operation: "write", address: nil) } catch { return error.errno }
                     return nil

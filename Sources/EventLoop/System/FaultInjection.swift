@@ -73,7 +73,8 @@ enum FaultInjection {
             self.init([call], fd: fd, skip: skip, count: count, effect)
         }
 
-        /// Affects the matching calls whose number satisfies `predicate`.
+        /// Affects the matching calls whose number satisfies `predicate`, which runs under the
+        /// fault table's lock on the calling thread: keep it a pure function of the number.
         init(_ calls: Set<Call>, fd: Int32, _ effect: Effect, when predicate: @escaping @Sendable (Int) -> Bool) {
             self.calls = calls
             self.fd = fd

@@ -6,7 +6,9 @@ import Glibc
 /// Every wrapper retries EINTR, reports EAGAIN as ``IOResult/wouldBlock`` where the
 /// call is non-blocking, and turns every other errno into a ``NetError`` naming the
 /// operation and, where the caller passes one, the address. Every descriptor it makes
-/// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires.
+/// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires (splice
+/// cannot: see ``splice(from:to:count:operation:address:)``). In debug builds the calls that
+/// tests need to fail go through ``FaultInjection`` first.
 enum Syscall {
     /// Runs `call` until it does not fail with EINTR; returns the result or throws the errno.
     @inline(__always)
