@@ -69,6 +69,29 @@ import Testing
         }
     }
 
+    /// Per-connection errors are not backed off, but an endless run of them (each call costs a
+    /// syscall, and the batch budget counts it) lets the reactor run its other work between
+    /// batches instead of holding it inside one event.
+    @Test func endlessPerConnectionErrorsDoNotHoldTheReactor() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]
+            let listener = try await Listener.listen(.loopbackIPv4(), on: reactor)
+            defer { listener.close() }
+            try await FaultInjection.withFaults { faults in
+                let storm = faults.install(.init(.accept, fd: Self.listeningFD(listener), count: .max, .fail(ECONNABORTED)))
+                let client = try await Dialer().dial(listener.address.description, on: group.reactors[0])
+                defer { client.close() }
+                try await waitUntil { faults.hits(storm) > 2 * Acceptor.maxAcceptsPerEvent }
+                // Work queued on the listener's reactor still runs while the errors go on.
+                try await withTimeout(10) { try await reactor.sleep(for: .milliseconds(1)) }
+                #expect(listener.resourceFailures == 0)
+                faults.lift(storm)
+                let server = try await listener.accept()
+                server.close()
+            }
+        }
+    }
+
     @Test func thirdAcceptFailsOnlyThatCall() async throws {
         try await withReactorGroup { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
