@@ -18,7 +18,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "CEventLoop"),
-        .target(name: "EventLoop", dependencies: ["CEventLoop"]),
+        .target(
+            name: "EventLoop",
+            dependencies: ["CEventLoop"],
+            // The syscall fault-injection seam (System/FaultInjection.swift), for tests: debug only.
+            swiftSettings: [.define("EVENTLOOP_FAULT_INJECTION", .when(configuration: .debug))]
+        ),
         .target(name: "EventLoopTesting", dependencies: ["EventLoop"]),
         .target(
             name: "ExampleSupport",

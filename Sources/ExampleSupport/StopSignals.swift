@@ -19,10 +19,13 @@ public final class StopSignals: Sendable {
     /// A receiver with nothing installed yet (see ``install()``).
     public init() {}
 
-    /// Routes SIGINT and SIGTERM here (their default action is turned off). Keep the returned
-    /// sources; cancel them when done.
+    /// Routes SIGINT and SIGTERM here (their default action is turned off), and ignores SIGPIPE
+    /// (the library's opt-in, ``Reactor/ignoreSIGPIPE()``): output into a closed pipe is an
+    /// error the output functions drop, not the end of the program. Keep the returned sources;
+    /// cancel them when done.
     public func install() -> [any DispatchSourceSignal] {
-        Self.stopSignals.map { number in
+        Reactor.ignoreSIGPIPE()
+        return Self.stopSignals.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in received(number) }

@@ -8,7 +8,8 @@ import Glibc
 final class Acceptor: ReactorIOHandler, @unchecked Sendable {
     /// Connections accepted at most per readiness event before yielding to other sockets.
     static let maxAcceptsPerEvent = 64
-    /// Pause after EMFILE/ENFILE/ENOBUFS/ENOMEM before accepting again (no spinning).
+    /// Pause after a persistent accept error (EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, …) before
+    /// accepting again: no spinning on a listening socket that stays readable.
     static let resourceBackoffNanoseconds: UInt64 = 50_000_000
 
     let reactor: Reactor
@@ -21,7 +22,7 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
     var paused = false
     var backingOff = false
     var redispatchQueued = false
-    /// Accept failures for lack of descriptors or memory (the server logs and counts them).
+    /// Persistent accept failures, one per backoff period (the server logs and counts them).
     var resourceFailures = 0
 
     init(fd: Int32, address: SocketAddress, reactor: Reactor, listener: Listener) throws(NetError) {
@@ -65,11 +66,13 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
                 return
             }
             do {
+                // Every call counts against the batch, failed ones too, so a stream of
+                // per-connection errors cannot hold the reactor inside one event.
+                accepted += 1
                 switch try Syscall.accept(fd, listening: address) {
                 case .wouldBlock:
                     ready = false
                 case .processed(let (client, peer)):
-                    accepted += 1
                     reactor.socketOpened()
                     guard listener != nil else {
                         reactor.closeSocket(client)
@@ -83,22 +86,31 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
         }
     }
 
-    private func handleAcceptError(_ error: NetError) {
-        switch error.errno {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-            // Out of descriptors: the pending connection stays in the backlog. Wait, then retry,
-            // rather than spin on a level that stays readable.
-            resourceFailures += 1
-            listener?.noteResourceFailure(error)
-            backingOff = true
-            reactor.schedule(afterNanoseconds: Acceptor.resourceBackoffNanoseconds) { [self] in
-                backingOff = false
-                ready = true
-                acceptBatch()
-            }
+    /// Errors of accept4 that concern the one connection being accepted (accept(2): the
+    /// connection was aborted, or a network error already pending on it): the next call may
+    /// well succeed, so the loop goes on at once. EINTR never gets here (retried) and EAGAIN is
+    /// `.wouldBlock`.
+    static func isPerConnection(_ code: Int32) -> Bool {
+        switch code {
+        case ECONNABORTED, EPROTO, ENETDOWN, ENETUNREACH, EHOSTDOWN, EHOSTUNREACH, ENONET, ENOPROTOOPT, EOPNOTSUPP:
+            return true
         default:
-            // ECONNABORTED, EPROTO, EPERM (firewall) and the like concern one connection only.
-            break
+            return false
+        }
+    }
+
+    private func handleAcceptError(_ error: NetError) {
+        if let code = error.errno, Acceptor.isPerConnection(code) { return }
+        // Anything else (EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, …) may last: the pending
+        // connection stays in the backlog. Report it once, wait a backoff period, then retry,
+        // rather than spin on a socket that stays readable.
+        resourceFailures += 1
+        listener?.noteResourceFailure(error)
+        backingOff = true
+        reactor.schedule(afterNanoseconds: Acceptor.resourceBackoffNanoseconds) { [self] in
+            backingOff = false
+            ready = true
+            acceptBatch()
         }
     }
 

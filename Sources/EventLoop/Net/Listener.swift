@@ -112,7 +112,8 @@ public final class Listener: Sendable {
         try await listen(SocketAddress(text), group: group, backlog: backlog, reusePort: reusePort)
     }
 
-    /// Accept failures for lack of descriptors or memory so far (each one pauses accepting briefly).
+    /// Persistent accept failures so far (out of descriptors or memory, EPERM, …): each one
+    /// pauses accepting for a backoff period (50 ms) and counts once.
     public var resourceFailures: Int { resourceFailureCount.load(ordering: .relaxed) }
 
     // MARK: accepting
@@ -328,8 +329,9 @@ public final class Listener: Sendable {
         }
     }
 
-    /// Calls `handler` (on a reactor thread) each time accepting pauses for lack of descriptors
-    /// or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): at most once per pause, about 20 a second.
+    /// Calls `handler` (on a reactor thread) each time accepting pauses on a persistent error
+    /// (EMFILE, ENFILE, ENOBUFS, ENOMEM, EPERM, any errno but the per-connection ones such as
+    /// ECONNABORTED): once per pause, at most about 20 a second per listening socket.
     public func onResourceExhausted(_ handler: @escaping @Sendable (NetError) -> Void) {
         resourceFailureHandler.withLock { $0 = handler }
     }

@@ -105,7 +105,6 @@ public final class Reactor: @unchecked Sendable {
         tickNanoseconds = tick.positiveNanoseconds
         self.clock = clock
         origin = clock?.now.nanoseconds ?? Syscall.monotonicNanoseconds()
-        Syscall.ignoreSIGPIPE()
         epollFD = try Syscall.epollCreate()
         do {
             wakeFD = try Syscall.eventFD()

@@ -2,6 +2,11 @@ import CEventLoop
 import Glibc
 
 /// A joinable OS thread with a name, for reactors. Only `start` and `join` touch pthreads.
+///
+/// The thread blocks SIGPIPE in its own signal mask (the process's disposition is untouched):
+/// splice(2) into a socket whose peer is gone raises SIGPIPE at the calling thread, having no
+/// MSG_NOSIGNAL, and a reactor thread must get EPIPE instead of ending the process. See
+/// ``Syscall/discardPendingSIGPIPE()``.
 final class ReactorThread {
     private var handle: pthread_t = 0
 
@@ -15,6 +20,7 @@ final class ReactorThread {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         let result = pthread_create(&handle, nil, { argument in
             let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            Syscall.blockSIGPIPEOnThisThread()
             box.body()
             return nil
         }, box)

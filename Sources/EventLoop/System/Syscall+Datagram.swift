@@ -44,7 +44,12 @@ extension Syscall {
                 var message = msghdr(msg_name: UnsafeMutableRawPointer(name), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
                                      msg_iov: vector, msg_iovlen: 1, msg_control: control?.baseAddress,
                                      msg_controllen: control?.count ?? 0, msg_flags: 0)
-                let result = try nonBlocking("read", address?.description) { recvmsg(fd, &message, Int32(MSG_TRUNC)) }
+                let result = try nonBlocking("read", address?.description) {
+                    #if EVENTLOOP_FAULT_INJECTION
+                    if let code = FaultInjection.failure(.recvmsg, fd: fd) { errno = code; return -1 }
+                    #endif
+                    return recvmsg(fd, &message, Int32(MSG_TRUNC))
+                }
                 guard case .processed(let length) = result else { return .wouldBlock }
                 let sender = SocketAddress(storage: name, length: message.msg_namelen) ?? .unnamed
                 var destination: SocketAddress?
@@ -60,7 +65,12 @@ extension Syscall {
     static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?, from source: SocketAddress?,
                      address: SocketAddress?) throws(NetError) -> IOResult<Int> {
         if destination == nil && source == nil {
-            return try nonBlocking("write", address?.description) { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+            return try nonBlocking("write", address?.description) {
+                #if EVENTLOOP_FAULT_INJECTION
+                if let code = FaultInjection.failure(.send, fd: fd) { errno = code; return -1 }
+                #endif
+                return Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            }
         }
         var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
         var name = sockaddr_storage()
@@ -79,7 +89,12 @@ extension Syscall {
                     var message = msghdr(msg_name: destination == nil ? nil : UnsafeMutableRawPointer(name), msg_namelen: nameLength,
                                          msg_iov: vector, msg_iovlen: 1, msg_control: controlLength > 0 ? control.baseAddress : nil,
                                          msg_controllen: controlLength, msg_flags: 0)
-                    return try nonBlocking("write", (destination ?? address)?.description) { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+                    return try nonBlocking("write", (destination ?? address)?.description) {
+                        #if EVENTLOOP_FAULT_INJECTION
+                        if let code = FaultInjection.failure(.sendmsg, fd: fd) { errno = code; return -1 }
+                        #endif
+                        return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                    }
                 }
             }
         }
@@ -88,8 +103,11 @@ extension Syscall {
     /// `recvmmsg` of the first `count` prepared messages: how many arrived (MSG_TRUNC asked, so
     /// each `msg_len` is the datagram's size on the wire).
     static func receiveBatch(_ fd: Int32, _ vector: MessageVector, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        let result = try nonBlocking("read", address?.description) {
-            cel_recvmmsg(fd, vector.headers, UInt32(count), Int32(MSG_TRUNC))
+        let result = try nonBlocking("read", address?.description) { () -> Int32 in
+            #if EVENTLOOP_FAULT_INJECTION
+            if let code = FaultInjection.failure(.recvmmsg, fd: fd) { errno = code; return -1 }
+            #endif
+            return cel_recvmmsg(fd, vector.headers, UInt32(count), Int32(MSG_TRUNC))
         }
         guard case .processed(let received) = result else { return .wouldBlock }
         return .processed(Int(received))
@@ -97,8 +115,11 @@ extension Syscall {
 
     /// `sendmmsg` of the first `count` prepared messages: how many were sent (at least one).
     static func sendBatch(_ fd: Int32, _ vector: MessageVector, from first: Int = 0, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        let result = try nonBlocking("write", address?.description) {
-            cel_sendmmsg(fd, vector.headers + first, UInt32(count), Int32(MSG_NOSIGNAL))
+        let result = try nonBlocking("write", address?.description) { () -> Int32 in
+            #if EVENTLOOP_FAULT_INJECTION
+            if let code = FaultInjection.failure(.sendmmsg, fd: fd) { errno = code; return -1 }
+            #endif
+            return cel_sendmmsg(fd, vector.headers + first, UInt32(count), Int32(MSG_NOSIGNAL))
         }
         guard case .processed(let sent) = result else { return .wouldBlock }
         return .processed(Int(sent))

@@ -6,7 +6,9 @@ import Glibc
 /// Every wrapper retries EINTR, reports EAGAIN as ``IOResult/wouldBlock`` where the
 /// call is non-blocking, and turns every other errno into a ``NetError`` naming the
 /// operation and, where the caller passes one, the address. Every descriptor it makes
-/// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires.
+/// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires (splice
+/// cannot: see ``splice(from:to:count:operation:address:)``). In debug builds the calls that
+/// tests need to fail go through ``FaultInjection`` first.
 enum Syscall {
     /// Runs `call` until it does not fail with EINTR; returns the result or throws the errno.
     @inline(__always)
@@ -60,7 +62,12 @@ enum Syscall {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(NetError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(NetError) in
-                try nonBlocking("accept", listening.description) { cel_accept4(fd, address, &length, flags) }
+                try nonBlocking("accept", listening.description) { () -> Int32 in
+                    #if EVENTLOOP_FAULT_INJECTION
+                    if let code = FaultInjection.failure(.accept, fd: fd) { errno = code; return -1 }
+                    #endif
+                    return cel_accept4(fd, address, &length, flags)
+                }
             }
         }
         switch result {
@@ -74,7 +81,13 @@ enum Syscall {
     /// Starts a connect; true when it completed at once, false when it is in progress (EINPROGRESS).
     static func connect(_ fd: Int32, to address: SocketAddress) throws(NetError) -> Bool {
         while true {
+            #if EVENTLOOP_FAULT_INJECTION
+            let injected = FaultInjection.failure(.connect, fd: fd)
+            if let injected { errno = injected }
+            let result = injected != nil ? -1 : address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            #else
             let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            #endif
             if result == 0 { return true }
             let code = errno
             if code == EINTR { continue }
@@ -131,12 +144,22 @@ enum Syscall {
     /// (measurably less kernel time per call). Errors name the operation `read`.
     @inline(__always)
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("read", address?.description) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+        try nonBlocking("read", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.recv(fd, buffer) { return injected }
+            #endif
+            return Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
+        }
     }
 
     @inline(__always)
     static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("write", address?.description) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+        try nonBlocking("write", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.send(fd, buffer) { return injected }
+            #endif
+            return Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+        }
     }
 
     /// A gathering write of `count` iovecs with MSG_NOSIGNAL.
@@ -144,7 +167,12 @@ enum Syscall {
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = count
-        return try nonBlocking("write", address?.description) { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+        return try nonBlocking("write", address?.description) {
+            #if EVENTLOOP_FAULT_INJECTION
+            if let injected = FaultInjection.sendmsg(fd, &message) { return injected }
+            #endif
+            return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+        }
     }
 
     static func shutdown(_ fd: Int32, how: Int32, address: SocketAddress?) throws(NetError) {
@@ -183,6 +211,12 @@ enum Syscall {
 
     /// Waits for events; EINTR returns 0 events (the loop goes round again).
     static func epollWait(_ epoll: Int32, into events: UnsafeMutablePointer<epoll_event>, capacity: Int32, timeoutMilliseconds: Int32) -> Int {
+        #if EVENTLOOP_FAULT_INJECTION
+        if let code = FaultInjection.failure(.epollWait, fd: epoll) {
+            errno = code
+            return 0
+        }
+        #endif
         let result = epoll_wait(epoll, events, capacity, timeoutMilliseconds)
         return result < 0 ? 0 : Int(result)
     }
@@ -229,9 +263,31 @@ enum Syscall {
         return Int(limit.rlim_cur)
     }
 
-    /// Ignores SIGPIPE process-wide: a second guard behind MSG_NOSIGNAL (for `write` on a pipe, say).
+    /// Ignores SIGPIPE process-wide. The library never calls it: ``Reactor/ignoreSIGPIPE()``
+    /// is the application's opt-in.
     static func ignoreSIGPIPE() {
         _ = signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Blocks SIGPIPE for the calling thread only (reactor threads, at their start): a SIGPIPE
+    /// the kernel raises at this thread then stays pending instead of ending the process.
+    static func blockSIGPIPEOnThisThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        _ = pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Takes a SIGPIPE pending on the calling thread (raised by a call that failed with EPIPE
+    /// while SIGPIPE is blocked here), so none stays pending. Does not wait.
+    static func discardPendingSIGPIPE() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 else { return }
+        var noWait = timespec(tv_sec: 0, tv_nsec: 0)
+        _ = sigtimedwait(&set, nil, &noWait)
     }
 }
 
