@@ -51,4 +51,15 @@ import Testing
         #expect(reactor.bufferPool.stats.inUse == 0)
         #expect(reactor.bufferPool.stats.keptBytes == 0)
     }
+
+    /// A pool whose reactor is not running serves any thread without its free lists.
+    @Test func poolWithoutARunningReactorKeepsNothing() {
+        let pool = BufferPool(maxKeptBytes: 1 << 20)
+        var buffer = pool.acquire()
+        buffer.writeString("no reactor")
+        #expect(buffer.isPooled)
+        #expect(pool.recycle(&buffer))
+        let stats = pool.stats
+        #expect(stats.inUse == 0 && stats.keptBytes == 0 && stats.dropped == 1 && stats.misses == 1)
+    }
 }

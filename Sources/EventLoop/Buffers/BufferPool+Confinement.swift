@@ -1,11 +1,11 @@
 import Synchronization
 
 extension BufferPool {
-    /// Whether the caller may use the free lists: true on the running reactor's thread (and on
-    /// any thread of a pool whose reactor has not started yet); false once the pool is closed,
-    /// when the caller must leave the free lists alone. Traps, in every build, when another
-    /// thread calls while the reactor runs: the free lists have no lock, so a second thread
-    /// would corrupt them silently.
+    /// Whether the caller may use the free lists: true on the running reactor's thread; false
+    /// while the reactor is not running (before its thread starts, while it stops, after it
+    /// stopped), when the caller must leave the free lists alone and is served without them.
+    /// Traps, in every build, when another thread calls while the reactor runs: the free lists
+    /// have no lock, so a second thread would corrupt them silently.
     ///
     /// Cost on the hot path: one relaxed load and a `pthread_self` compare. A thread matches
     /// `confirmedOwner` only if it stored its own id there after `ownerThreadID` named it (or
@@ -27,8 +27,7 @@ extension BufferPool {
             return true
         }
         if owner != 0 { offOwnerThread(operation) }
-        // The reactor is not running: not started yet (the lists are usable), or stopped.
-        return !home.closed.load(ordering: .acquiring)
+        return false  // the reactor is not running
     }
 
     /// `fatalError` rather than `precondition`: `-O` builds drop a precondition's message.
@@ -37,9 +36,10 @@ extension BufferPool {
         fatalError("BufferPool.\(operation) called off its reactor's thread")
     }
 
-    /// A chunk for a caller of a closed pool: fresh memory, counted as in use, freed (not kept)
-    /// when its last buffer goes, since the home is closed. Any thread.
-    func closedPoolStorage(sizeClass: Int) -> BufferStorage {
+    /// A chunk for a caller while the reactor is not running: fresh memory, counted as in use
+    /// and as a miss; when its last buffer goes it takes the cross-thread way home (freed once
+    /// the pool is closed). Any thread.
+    func unownedStorage(sizeClass: Int) -> BufferStorage {
         let size = BufferPool.sizeClasses[sizeClass]
         home.inUse.add(1, ordering: .relaxed)
         home.misses.add(1, ordering: .relaxed)

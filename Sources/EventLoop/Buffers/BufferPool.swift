@@ -5,9 +5,9 @@ import Synchronization
 ///
 /// `acquire` and `recycle` run on the owning reactor's thread only (O(1), no lock, and no
 /// malloc once warmed up); called from another thread while the reactor runs, they trap with
-/// "BufferPool.acquire called off its reactor's thread" (release builds too). Once the reactor
-/// has stopped, any thread may call them: the pool is closed, hands out fresh chunks and frees
-/// what comes back. Buffers may be passed to and dropped on any thread, their chunk then finds
+/// "BufferPool.acquire called off its reactor's thread" (release builds too). While the reactor
+/// is not running (not yet started, or stopped) any thread may call them: the pool then hands
+/// out fresh chunks and keeps nothing. Buffers may be passed to and dropped on any thread, their chunk then finds
 /// its way home (see ``Stats/awaitingReturn``). ``stats`` may be read from any thread.
 // @unchecked Sendable: the free lists and `kept` are touched only by the thread that passes
 // `ownsFreeLists` (the running reactor's thread, checked in every build; see
@@ -30,7 +30,7 @@ public final class BufferPool: @unchecked Sendable {
         /// Bytes sitting in the free lists.
         public var keptBytes: Int
         /// Chunks given back to the system because the cap was reached (on the reactor, or at
-        /// once when returned from another thread), or because the pool was closed.
+        /// once when returned from another thread), or because the reactor was not running.
         public var dropped: Int
         /// Chunks returned from other threads that wait for the reactor to take them back.
         /// Their bytes and ``keptBytes`` together stay within the pool's cap.
@@ -61,7 +61,7 @@ public final class BufferPool: @unchecked Sendable {
     /// The most bytes the free lists keep.
     public let maxKeptBytes: Int
     /// The owning reactor's thread id, 0 while it is not running (set once by the reactor; a
-    /// pool without a reactor answers 0: any thread may use it, one at a time).
+    /// pool without a reactor answers 0 and keeps nothing).
     var ownerThreadID: @Sendable () -> UInt = { 0 }
     /// The thread last confirmed as the owner (0: none): the hot path compares one word.
     let confirmedOwner = Atomic<UInt>(0)
@@ -119,7 +119,7 @@ public final class BufferPool: @unchecked Sendable {
     /// A storage of the size class; `operation` names the caller in the confinement trap.
     func acquireStorage(sizeClass: Int, operation: StaticString = "acquire") -> BufferStorage {
         let size = BufferPool.sizeClasses[sizeClass]
-        guard ownsFreeLists(operation) else { return closedPoolStorage(sizeClass: sizeClass) }
+        guard ownsFreeLists(operation) else { return unownedStorage(sizeClass: sizeClass) }
         home.inUse.add(1, ordering: .relaxed)
         if let storage = freeStorages[sizeClass].popLast() {
             storage.isFree = false
@@ -144,7 +144,8 @@ public final class BufferPool: @unchecked Sendable {
         try release(storage, owner: ownsFreeLists("release"))
     }
 
-    /// `owner`: whether the caller passed the confinement check (false: the pool is closed).
+    /// `owner`: whether the caller may use the free lists (false: the reactor is not running,
+    /// the storage is freed).
     private func release(_ storage: BufferStorage, owner: Bool) throws(Failure) {
         guard storage.home === home else { throw .foreignBuffer }
         guard !storage.isFree else { throw .doubleRelease }
@@ -152,7 +153,7 @@ public final class BufferPool: @unchecked Sendable {
         home.inUse.subtract(1, ordering: .relaxed)
         guard owner else {
             home.dropped.add(1, ordering: .relaxed)
-            return  // closed: the free storage's deinit gives the memory to the system
+            return  // the reactor is not running: the free storage's deinit frees the memory
         }
         let size = storage.capacity
         if kept + size > maxKeptBytes {
@@ -192,7 +193,8 @@ public final class BufferPool: @unchecked Sendable {
 
     /// Frees everything the pool keeps; buffers still out free their memory when they go. From
     /// here on the pool keeps nothing, and any thread may use it (see `ownsFreeLists`). Called
-    /// by the reactor on its thread as it stops, after its thread id was cleared.
+    /// by the reactor on its thread as it stops, after its thread id was cleared (so no other
+    /// thread uses the free lists meanwhile).
     func close() {
         home.close()
         confirmedOwner.store(0, ordering: .relaxed)
