@@ -20,8 +20,9 @@ enum BufferStep: Sendable, CustomStringConvertible {
     case moveReaderIndex(Int)
     case recycle
     case acquire(Int)
+    case readPathReserve(Int)
 
-    static let kinds = 16
+    static let kinds = 17
 
     /// Decodes a generated triple; `size` spans 0...3000 (past a 2 KB chunk), `small` 0...255.
     init(kind: Int, size: Int, small: Int) {
@@ -41,7 +42,8 @@ enum BufferStep: Sendable, CustomStringConvertible {
         case 12: self = .clear
         case 13: self = .moveReaderIndex(small)
         case 14: self = .recycle
-        default: self = .acquire(size)
+        case 15: self = .acquire(size)
+        default: self = .readPathReserve(small < 128 ? small : size)
         }
     }
 
@@ -63,6 +65,7 @@ enum BufferStep: Sendable, CustomStringConvertible {
         case .moveReaderIndex(let count): "moveReaderIndex(\(count))"
         case .recycle: "recycle"
         case .acquire(let count): "acquire(\(count))"
+        case .readPathReserve(let count): "readPathReserve(\(count))"
         }
     }
 }
@@ -190,6 +193,15 @@ struct BufferScenario {
             if pool.recycle(&buffer) {
                 expect(buffer.capacity == 0 && buffer.readerIndex == 0 && buffer.writerIndex == 0, "a recycled buffer is not left empty")
                 model = BufferModel()
+            }
+        case .readPathReserve(let count):
+            // Either nothing moves (the room was there) or the consumed bytes are discarded.
+            buffer.reserveCapacityDiscardingReadBytes(minimumWritableBytes: count)
+            expect(buffer.writableBytes >= count, "readPathReserve(\(count)) left \(buffer.writableBytes) writable")
+            if buffer.readerIndex != model.readerIndex {
+                expect(buffer.readerIndex == 0, "readPathReserve moved the reader index to \(buffer.readerIndex)")
+                model.bytes.removeFirst(model.readerIndex)
+                model.readerIndex = 0
             }
         case .acquire(let capacity):
             guard let pool else { return }

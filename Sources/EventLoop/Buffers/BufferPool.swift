@@ -7,8 +7,9 @@ import Synchronization
 /// malloc once warmed up); called from another thread while the reactor runs, they trap with
 /// "BufferPool.acquire called off its reactor's thread" (release builds too). While the reactor
 /// is not running (not yet started, or stopped) any thread may call them: the pool then hands
-/// out fresh chunks and keeps nothing. Buffers may be passed to and dropped on any thread, their chunk then finds
-/// its way home (see ``Stats/awaitingReturn``). ``stats`` may be read from any thread.
+/// out fresh chunks and keeps nothing. Buffers may be passed to and dropped on any thread,
+/// their chunk then finds its way home (see ``Stats/awaitingReturn``). ``stats`` may be read
+/// from any thread.
 // @unchecked Sendable: the free lists and `kept` are touched only by the thread that passes
 // `ownsFreeLists` (the running reactor's thread, checked in every build; see
 // BufferPool+Confinement.swift); every other piece of state is in `home` (a lock and atomics)
