@@ -61,6 +61,12 @@ final class BufferHandoff: Sendable {
     let buffers: Mutex<[ByteBuffer]>
     init(_ buffers: [ByteBuffer]) { self.buffers = Mutex(buffers) }
 
+    /// Takes the last held buffer out (the caller then holds the only reference).
+    func take() -> ByteBuffer? { buffers.withLock { $0.popLast() } }
+
+    /// Hands a buffer back.
+    func put(_ buffer: ByteBuffer) { buffers.withLock { $0.append(buffer) } }
+
     /// Drops every held buffer on a thread of the global pool (never a reactor thread) and
     /// returns once they are gone.
     func dropOnAnotherThread() async {

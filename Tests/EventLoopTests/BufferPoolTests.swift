@@ -97,21 +97,32 @@ import Testing
         }
     }
 
+    /// The only reference to another pool's buffer (or to heap memory) is not recycled and is
+    /// left intact; the same buffer is recycled by its own pool, so the refusal was for its
+    /// origin, not for sharing.
     @Test func foreignBufferIsNotRecycled() async throws {
         try await withReactorGroup(reactors: 2) { group in
             let (first, second) = (group.reactors[0], group.reactors[1])
-            let buffer = try await first.submit { first.bufferPool.acquire() }
-            let recycled = try await second.submit { () -> Bool in
-                var copy = buffer
-                return second.bufferPool.recycle(&copy)
+            let handoff = try await first.submit { () -> BufferHandoff in
+                var buffer = first.bufferPool.acquire()
+                buffer.writeString("first's")
+                return BufferHandoff([buffer, ByteBuffer(bytes: [1, 2, 3])])
             }
-            #expect(!recycled)
-            let heap = ByteBuffer(capacity: 10)
-            let recycledHeap = try await first.submit { () -> Bool in
-                var copy = heap
-                return first.bufferPool.recycle(&copy)
+            let refused = try await second.submit { () -> Bool in
+                var heap = handoff.take()!
+                var pooled = handoff.take()!
+                let refusedBoth = !second.bufferPool.recycle(&heap) && !second.bufferPool.recycle(&pooled)
+                let intact = heap.readableBytesArray == [1, 2, 3] && pooled.isPooled && pooled.readString(length: 7) == "first's"
+                handoff.put(pooled)
+                return refusedBoth && intact
             }
-            #expect(!recycledHeap)
+            #expect(refused)
+            let recycledHome = try await first.submit { () -> Bool in
+                var pooled = handoff.take()!
+                return first.bufferPool.recycle(&pooled)
+            }
+            #expect(recycledHome, "the buffer was unique: refused only as foreign")
+            #expect(first.bufferPool.stats.inUse == 0 && second.bufferPool.stats.inUse == 0)
         }
     }
 
