@@ -8,7 +8,7 @@ import Testing
 /// and nothing is lost.
 @Suite struct BufferPoolReturnTests {
     /// Chunks waiting in the return list right now.
-    static func queued(_ pool: BufferPool) -> Int { pool.home.returned.withLock { $0.count } }
+    static func queued(_ pool: BufferPool) -> Int { pool.home.returned.withLock { $0.chunks.count } }
 
     @Test func returnsFromAnotherThreadAreCappedAndTheExcessFreed() async throws {
         try await withReactorGroup { group in

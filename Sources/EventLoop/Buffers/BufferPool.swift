@@ -12,8 +12,8 @@ import Synchronization
 /// from any thread.
 // @unchecked Sendable: the free lists and `kept` are touched only by the thread that passes
 // `ownsFreeLists` (the running reactor's thread, checked in every build; see
-// BufferPool+Confinement.swift); every other piece of state is in `home` (a lock and atomics)
-// or immutable.
+// BufferPool+Confinement.swift); `ownerThreadID` is set once, before the pool is shared; every
+// other piece of state is in `home` (a lock and atomics), atomic, or immutable.
 public final class BufferPool: @unchecked Sendable {
     /// Chunk sizes of the size classes.
     public static let sizeClasses = [2 * 1024, 16 * 1024, 64 * 1024]
@@ -170,9 +170,9 @@ public final class BufferPool: @unchecked Sendable {
         // Swap the list with an empty one of the same capacity: no copy, no allocation.
         home.returned.withLock { list in
             home.hasReturns.store(false, ordering: .relaxed)
-            home.awaitingReturnBytes = 0
             home.awaitingReturn.store(0, ordering: .relaxed)
-            swap(&list, &returnsSpare)
+            list.bytes = 0
+            swap(&list.chunks, &returnsSpare)
         }
         for entry in returnsSpare {
             let size = BufferPool.sizeClasses[entry.sizeClass]

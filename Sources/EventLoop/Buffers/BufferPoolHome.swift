@@ -8,15 +8,11 @@ import Synchronization
 /// reactor, and never twice. The list is capped: a chunk that would take the bytes waiting in
 /// it plus the pool's kept bytes past the pool's cap is freed at once (counted in `dropped`),
 /// so buffers dropped on other threads while the reactor does not acquire cannot pile up.
-// @unchecked Sendable: `awaitingReturnBytes` is read and written only with the `returned`
-// lock held; everything else is immutable, a lock or an atomic.
-final class BufferPoolHome: @unchecked Sendable {
+final class BufferPoolHome: Sendable {
     let sizeClasses: [Int]
     /// The pool's cap on the bytes it keeps (free lists and return list together).
     let maxKeptBytes: Int
-    let returned = Locked<[ReturnedChunk]>([])
-    /// Bytes of the chunks in `returned`; guarded by its lock.
-    var awaitingReturnBytes = 0
+    let returned = Locked(ReturnList())
     let awaitingReturn = Atomic<Int>(0)
     let hasReturns = Atomic<Bool>(false)
     let closed = Atomic<Bool>(false)
@@ -40,10 +36,10 @@ final class BufferPoolHome: @unchecked Sendable {
             if closed.load(ordering: .acquiring) { return false }
             // `keptBytes` is the reactor's (relaxed, possibly a little stale): the bound is the
             // cap give or take what the reactor is moving at this instant.
-            if awaitingReturnBytes + size + keptBytes.load(ordering: .relaxed) > maxKeptBytes { return false }
-            list.append(ReturnedChunk(chunk: chunk, sizeClass: sizeClass))
-            awaitingReturnBytes += size
-            awaitingReturn.store(list.count, ordering: .relaxed)
+            if list.bytes + size + keptBytes.load(ordering: .relaxed) > maxKeptBytes { return false }
+            list.chunks.append(ReturnedChunk(chunk: chunk, sizeClass: sizeClass))
+            list.bytes += size
+            awaitingReturn.store(list.chunks.count, ordering: .relaxed)
             hasReturns.store(true, ordering: .releasing)
             return true
         }
@@ -57,13 +53,18 @@ final class BufferPoolHome: @unchecked Sendable {
     func close() {
         let leftovers = returned.withLock { list -> [ReturnedChunk] in
             closed.store(true, ordering: .releasing)
-            awaitingReturnBytes = 0
             awaitingReturn.store(0, ordering: .relaxed)
-            defer { list.removeAll() }
-            return list
+            defer { list = ReturnList() }
+            return list.chunks
         }
         for entry in leftovers { entry.chunk.deallocate() }
     }
+}
+
+/// The chunks waiting to go back to their pool, and their bytes.
+struct ReturnList {
+    var chunks: [ReturnedChunk] = []
+    var bytes = 0
 }
 
 /// A chunk on its way back to its pool.

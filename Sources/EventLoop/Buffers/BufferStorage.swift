@@ -5,7 +5,7 @@
 /// the chunk goes back to that pool (see ``BufferPoolHome``) instead of to the system.
 // @unchecked Sendable: the memory at `bytes` is written only through a uniquely referenced
 // storage (ByteBuffer copies on write); `isFree` is written only by the pool while it holds the
-// storage alone (on its reactor thread, or on any thread once the pool is closed), and read in
+// storage alone (on its reactor thread, or on any thread while the reactor is not running), and read in
 // `deinit`, which the release of the last reference orders after those writes.
 final class BufferStorage: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
