@@ -116,7 +116,6 @@ struct BufferScenario {
         if !condition { problems.append(what) }
     }
 
-    // swiftlint:disable:next cyclomatic_complexity function_body_length
     private mutating func apply(_ step: BufferStep) {
         switch step {
         case .write(let count, let seed):

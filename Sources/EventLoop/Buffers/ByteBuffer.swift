@@ -53,12 +53,17 @@ public struct ByteBuffer: Sendable {
     /// True when there is nothing to read.
     public var isEmpty: Bool { readerIndex == writerIndex }
 
-    /// Makes room for at least `minimumWritableBytes` more bytes. Keeps the storage when it is
-    /// unshared and has the room; otherwise copies every written byte (`0..<writerIndex`) into
-    /// new storage of at least double the capacity. The indices never move (see
-    /// ``discardReadBytes()`` to reclaim the consumed bytes' room). Amortised O(1) per byte.
+    /// Makes room for at least `minimumWritableBytes` more bytes, in storage of this buffer's
+    /// own. Keeps the storage when it is unshared and has the room; otherwise copies every
+    /// written byte (`0..<writerIndex`) into new storage: of the same capacity when that has the
+    /// room, else of at least double. The indices never move (see ``discardReadBytes()`` to
+    /// reclaim the consumed bytes' room). Amortised O(1) per byte.
     public mutating func reserveCapacity(minimumWritableBytes: Int) {
-        if isKnownUniquelyReferenced(&storage) && writableBytes >= minimumWritableBytes { return }
+        let unique = isKnownUniquelyReferenced(&storage)
+        if writableBytes >= minimumWritableBytes {
+            if !unique && viewCapacity > 0 { copyStorage(capacity: viewCapacity) }
+            return
+        }
         copyStorage(capacity: max(writerIndex + minimumWritableBytes, viewCapacity * 2, 64))
     }
 
