@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(name: "CEventLoop"),
@@ -55,7 +56,13 @@ let package = Package(
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter", "TestSupport"]),
+        .testTarget(
+            name: "EventLoopTests",
+            dependencies: [
+                "EventLoop", "EventLoopTesting", "CEventLoop", "CMallocCounter", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),

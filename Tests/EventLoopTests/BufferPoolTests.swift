@@ -19,8 +19,9 @@ import Testing
                 return (pool.stats, second.storage.bytes == address)
             }
             #expect(same)
-            #expect(stats.hits >= 1)
-            try await waitUntil { reactor.bufferPool.stats.inUse == 0 }
+            #expect(stats.hits == 1 && stats.misses == 1)
+            // `second` went on the reactor thread as the closure ended: home at once.
+            #expect(reactor.bufferPool.stats.inUse == 0)
         }
     }
 
@@ -37,7 +38,7 @@ import Testing
             let reactor = group.reactors[0]
             let stats = try await reactor.submit { () -> BufferPool.Stats in
                 let pool = BufferPool(maxKeptBytes: 3 * 16 * 1024)
-                pool.isOwnerThread = { reactor.isCurrent }
+                pool.ownerThreadID = { reactor.threadID.load(ordering: .relaxed) }
                 var buffers = (0..<10).map { _ in pool.acquire(minimumCapacity: 16 * 1024) }
                 for index in buffers.indices { pool.recycle(&buffers[index]) }
                 let stats = pool.stats
@@ -50,26 +51,29 @@ import Testing
         }
     }
 
+    /// A buffer dropped on another thread: its chunk waits in the return list (synchronously,
+    /// no polling) and is the very chunk the reactor hands out next.
     @Test func releaseOnAnotherThreadGoesHome() async throws {
         try await withReactorGroup { group in
             let reactor = group.reactors[0]
-            var buffer = try await reactor.submit { () -> ByteBuffer in
-                var buffer = reactor.bufferPool.acquire(minimumCapacity: 16 * 1024)
+            let pool = reactor.bufferPool
+            let (handoff, address) = try await reactor.submit { () -> (BufferHandoff, UInt) in
+                var buffer = pool.acquire(minimumCapacity: 16 * 1024)
                 buffer.writeString("crossing threads")
-                return buffer
+                return (BufferHandoff([buffer]), UInt(bitPattern: buffer.storage.bytes))
             }
-            #expect(reactor.bufferPool.stats.inUse == 1)
-            // Dropped here, on a thread of the global pool: the chunk queues for its reactor.
-            await Task.detached { [buffer] in _ = buffer.readableBytes }.value
-            #expect(buffer.readString(length: 8) == "crossing")
-            buffer = ByteBuffer()
-            try await waitUntil { reactor.bufferPool.stats.inUse == 0 }
-            let reused = try await reactor.submit { () -> Bool in
-                let hitsBefore = reactor.bufferPool.stats.hits
-                _ = reactor.bufferPool.acquire(minimumCapacity: 16 * 1024)
-                return reactor.bufferPool.stats.hits == hitsBefore + 1
+            #expect(handoff.buffers.withLock { $0.first?.getString(at: 0, length: 8) } == "crossing")
+            #expect(pool.stats.inUse == 1 && pool.stats.awaitingReturn == 0)
+            await handoff.dropOnAnotherThread()
+            #expect(pool.stats.inUse == 0)
+            #expect(pool.stats.awaitingReturn == 1)
+            let (hit, sameChunk, awaiting) = try await reactor.submit { () -> (Bool, Bool, Int) in
+                let hitsBefore = pool.stats.hits
+                let buffer = pool.acquire(minimumCapacity: 16 * 1024)
+                return (pool.stats.hits == hitsBefore + 1, UInt(bitPattern: buffer.storage.bytes) == address, pool.stats.awaitingReturn)
             }
-            #expect(reused, "the chunk returned from another thread is handed out again")
+            #expect(hit && sameChunk, "the chunk returned from another thread is handed out again")
+            #expect(awaiting == 0)
         }
     }
 
@@ -93,21 +97,32 @@ import Testing
         }
     }
 
+    /// The only reference to another pool's buffer (or to heap memory) is not recycled and is
+    /// left intact; the same buffer is recycled by its own pool, so the refusal was for its
+    /// origin, not for sharing.
     @Test func foreignBufferIsNotRecycled() async throws {
         try await withReactorGroup(reactors: 2) { group in
             let (first, second) = (group.reactors[0], group.reactors[1])
-            let buffer = try await first.submit { first.bufferPool.acquire() }
-            let recycled = try await second.submit { () -> Bool in
-                var copy = buffer
-                return second.bufferPool.recycle(&copy)
+            let handoff = try await first.submit { () -> BufferHandoff in
+                var buffer = first.bufferPool.acquire()
+                buffer.writeString("first's")
+                return BufferHandoff([buffer, ByteBuffer(bytes: [1, 2, 3])])
             }
-            #expect(!recycled)
-            let heap = ByteBuffer(capacity: 10)
-            let recycledHeap = try await first.submit { () -> Bool in
-                var copy = heap
-                return first.bufferPool.recycle(&copy)
+            let refused = try await second.submit { () -> Bool in
+                var heap = handoff.take()!
+                var pooled = handoff.take()!
+                let refusedBoth = !second.bufferPool.recycle(&heap) && !second.bufferPool.recycle(&pooled)
+                let intact = heap.readableBytesArray == [1, 2, 3] && pooled.isPooled && pooled.readString(length: 7) == "first's"
+                handoff.put(pooled)
+                return refusedBoth && intact
             }
-            #expect(!recycledHeap)
+            #expect(refused)
+            let recycledHome = try await first.submit { () -> Bool in
+                var pooled = handoff.take()!
+                return first.bufferPool.recycle(&pooled)
+            }
+            #expect(recycledHome, "the buffer was unique: refused only as foreign")
+            #expect(first.bufferPool.stats.inUse == 0 && second.bufferPool.stats.inUse == 0)
         }
     }
 

@@ -93,16 +93,6 @@ import Testing
         #expect(first.readableBytes == 0 && second.readableBytes == 0)
     }
 
-    @Test func reserveCompactsInsteadOfGrowingWhenItCan() {
-        var buffer = ByteBuffer(capacity: 64)
-        buffer.writeBytes([UInt8](repeating: 1, count: 64))
-        buffer.moveReaderIndex(forwardBy: 60)
-        buffer.reserveCapacity(minimumWritableBytes: 32)
-        #expect(buffer.capacity == 64)
-        #expect(buffer.readableBytes == 4)
-        #expect(buffer.writableBytes == 60)
-    }
-
     @Test func unsafeWritableAccessMovesTheWriterIndex() {
         var buffer = ByteBuffer(capacity: 16)
         let written = buffer.withUnsafeMutableWritableBytes { space in

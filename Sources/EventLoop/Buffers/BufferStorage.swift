@@ -3,8 +3,10 @@
 ///
 /// A pooled chunk knows its home: when the last buffer referencing it goes away on any thread,
 /// the chunk goes back to that pool (see ``BufferPoolHome``) instead of to the system.
-// @unchecked Sendable: `bytes` is written only through a uniquely referenced storage (ByteBuffer
-// copies on write), and `state` is touched only by the owning pool on its reactor thread.
+// @unchecked Sendable: the memory at `bytes` is written only through a uniquely referenced
+// storage (ByteBuffer copies on write); `isFree` is written only by the pool while it holds the
+// storage alone (on its reactor thread, or on any thread while the reactor is not running), and read in
+// `deinit`, which the release of the last reference orders after those writes.
 final class BufferStorage: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
     let capacity: Int

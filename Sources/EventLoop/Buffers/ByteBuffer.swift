@@ -1,7 +1,11 @@
 /// A growable byte buffer with a reader and a writer index (`0 ≤ reader ≤ writer ≤ capacity`).
 ///
 /// Bytes between the indices are readable; bytes after the writer index are writable space
-/// that a socket read fills directly. A value type with copy-on-write storage: copies and
+/// that a socket read fills directly. The indices are absolute and stable: growth and
+/// copy-on-write keep them and every written byte (`0..<writerIndex`) where it was, so an index
+/// taken earlier still addresses the same byte. Only ``discardReadBytes()`` and ``clear()``
+/// move them; the library's read paths may discard the consumed bytes of a buffer they fill
+/// (see ``Conn/read(into:)``). A value type with copy-on-write storage: copies and
 /// slices are O(1) and share memory until one of them is mutated, so a buffer may be sent to
 /// another task or thread freely (`Sendable`); a buffer from a reactor's ``BufferPool`` goes
 /// back to that pool when its last copy goes away, on whatever thread that happens.
@@ -49,39 +53,82 @@ public struct ByteBuffer: Sendable {
     /// True when there is nothing to read.
     public var isEmpty: Bool { readerIndex == writerIndex }
 
-    /// Makes room for at least `minimumWritableBytes` more bytes. Keeps the storage when it is
-    /// unshared and big enough (moving the readable bytes to the front if that makes the room),
-    /// otherwise copies the readable bytes into storage of at least double the capacity.
+    /// Makes room for at least `minimumWritableBytes` more bytes, in storage of this buffer's
+    /// own. Keeps the storage when it is unshared and has the room; otherwise copies every
+    /// written byte (`0..<writerIndex`) into new storage: of the same capacity when that has the
+    /// room, else of at least double. The indices never move (see ``discardReadBytes()`` to
+    /// reclaim the consumed bytes' room). Amortised O(1) per byte.
     public mutating func reserveCapacity(minimumWritableBytes: Int) {
         let unique = isKnownUniquelyReferenced(&storage)
-        if unique && writableBytes >= minimumWritableBytes { return }
-        let needed = readableBytes + minimumWritableBytes
-        if unique && base == 0 && viewCapacity == storage.capacity && viewCapacity >= needed {
-            compact()
+        if writableBytes >= minimumWritableBytes {
+            if !unique && viewCapacity > 0 { copyStorage(capacity: viewCapacity) }
             return
         }
-        copyStorage(capacity: max(needed, viewCapacity * 2, 64))
+        copyStorage(capacity: max(writerIndex + minimumWritableBytes, viewCapacity * 2, 64))
     }
 
-    /// Moves the readable bytes to the start of the storage (unshared storage only).
-    private mutating func compact() {
-        guard readerIndex > 0 else { return }
-        (storage.bytes + base).copyMemory(from: storage.bytes + base + readerIndex, byteCount: readableBytes)
-        writerIndex = readableBytes
+    /// Drops the consumed bytes (those before the reader index): the readable bytes move to
+    /// index 0, the reader index becomes 0 and the writer index the readable count, so every
+    /// index obtained before this call is invalid after it. The capacity stays; unshared storage
+    /// is reused, shared storage is left to its other users (only the readable bytes are
+    /// copied). Returns false, and changes nothing, when the reader index is already 0. O(n) in
+    /// the readable bytes.
+    @discardableResult
+    public mutating func discardReadBytes() -> Bool {
+        guard readerIndex > 0 else { return false }
+        if isKnownUniquelyReferenced(&storage) {
+            let readable = readableBytes
+            (storage.bytes + base).copyMemory(from: storage.bytes + base + readerIndex, byteCount: readable)
+            readerIndex = 0
+            writerIndex = readable
+        } else {
+            copyReadableBytes(toStorageOfCapacity: viewCapacity)
+        }
+        return true
+    }
+
+    /// Makes room for `minimumWritableBytes` more bytes for a reader that owns the buffer's
+    /// indices (the library's read paths and write queues): discards the consumed bytes when
+    /// room is needed, so a buffer that is read from while it fills stays bounded. Moves the
+    /// indices like ``discardReadBytes()`` when it discards; copies at most once.
+    mutating func reserveCapacityDiscardingReadBytes(minimumWritableBytes: Int) {
+        let unique = isKnownUniquelyReferenced(&storage)
+        if unique && writableBytes >= minimumWritableBytes { return }
+        let roomAfterDiscard = viewCapacity - readableBytes
+        if unique && roomAfterDiscard >= minimumWritableBytes {
+            discardReadBytes()
+        } else if roomAfterDiscard >= minimumWritableBytes {
+            copyReadableBytes(toStorageOfCapacity: viewCapacity)
+        } else {
+            copyReadableBytes(toStorageOfCapacity: max(readableBytes + minimumWritableBytes, viewCapacity * 2, 64))
+        }
+    }
+
+    /// Moves the readable bytes to index 0 of fresh heap storage of `capacity`.
+    private mutating func copyReadableBytes(toStorageOfCapacity capacity: Int) {
+        let readable = readableBytes
+        let fresh = BufferStorage(capacity: capacity)
+        fresh.bytes.copyMemory(from: storage.bytes + base + readerIndex, byteCount: readable)
+        storage = fresh
+        base = 0
+        viewCapacity = capacity
         readerIndex = 0
+        writerIndex = readable
     }
 
-    /// Gives this buffer storage of its own (copying when it is shared). Called before every write.
+    /// Gives this buffer storage of its own (copying when it is shared), indices and bytes
+    /// unchanged. Called before every write.
     @inline(__always)
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { copyStorage(capacity: viewCapacity) }
     }
 
+    /// Moves to fresh heap storage of `capacity` (at least the writer index) holding every
+    /// written byte at the same index: the indices and the bytes are unchanged.
     private mutating func copyStorage(capacity: Int) {
+        precondition(capacity >= writerIndex, "ByteBuffer storage smaller than its written bytes")
         let fresh = BufferStorage(capacity: capacity)
-        fresh.bytes.copyMemory(from: storage.bytes + base + readerIndex, byteCount: readableBytes)
-        writerIndex = readableBytes
-        readerIndex = 0
+        fresh.bytes.copyMemory(from: storage.bytes + base, byteCount: writerIndex)
         base = 0
         viewCapacity = capacity
         storage = fresh

@@ -13,7 +13,9 @@ public protocol Conn: AnyObject, Sendable {
     /// Start with an empty `ByteBuffer()`: on ``TCPConn`` an empty buffer gets a chunk from the
     /// reactor's pool once data has arrived and gives it back before the read waits, so an idle
     /// connection holds no buffer. (A buffer made with a capacity is replaced by a pooled chunk
-    /// at the first read that finds it empty.) A buffer holding unread bytes grows instead.
+    /// at the first read that finds it empty.) A buffer holding unread bytes grows instead; when
+    /// it needs room, its consumed bytes are discarded first (``ByteBuffer/discardReadBytes()``:
+    /// the readable bytes move to index 0), so a buffer read from while it fills stays bounded.
     func read(into buffer: inout ByteBuffer) async throws -> Int
     /// Writes every readable byte of `buffer`; suspends while the peer is slow (back-pressure).
     func write(_ buffer: ByteBuffer) async throws
@@ -49,7 +51,7 @@ extension Conn {
         while buffer.readableBytes < target {
             // An empty buffer gets a pooled chunk from `read`; one holding bytes grows here.
             if buffer.readableBytes > 0 {
-                buffer.reserveCapacity(minimumWritableBytes: min(target - buffer.readableBytes, 64 * 1024))
+                buffer.reserveCapacityDiscardingReadBytes(minimumWritableBytes: min(target - buffer.readableBytes, 64 * 1024))
             }
             if try await read(into: &buffer) == 0 {
                 throw NetError(.closed, operation: "read (unexpected end of stream)", address: remoteAddress?.description)

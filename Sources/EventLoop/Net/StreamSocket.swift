@@ -234,6 +234,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         if offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             if outbound.capacity == 0 { outbound = reactor.bufferPool.acquire(minimumCapacity: rest.count) }
+            outbound.reserveCapacityDiscardingReadBytes(minimumWritableBytes: rest.count)
             outbound.writeBytes(rest)
         }
     }

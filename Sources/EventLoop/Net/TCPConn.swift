@@ -157,7 +157,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         if buffer.readableBytes == 0 {
             buffer = reactor.bufferPool.acquire(minimumCapacity: BufferPool.sizeClasses[readSizeClass])
         } else {
-            buffer.reserveCapacity(minimumWritableBytes: BufferPool.sizeClasses[readSizeClass])
+            buffer.reserveCapacityDiscardingReadBytes(minimumWritableBytes: BufferPool.sizeClasses[readSizeClass])
         }
     }
 

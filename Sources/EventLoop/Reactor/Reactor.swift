@@ -118,7 +118,7 @@ public final class Reactor: @unchecked Sendable {
         // The wake-up descriptor uses token 0, which no socket registration ever gets.
         try? Syscall.epollAdd(epollFD, fd: wakeFD, events: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLET.rawValue), data: 0)
         slots.append(Slot(generation: 0, handler: nil))
-        bufferPool.isOwnerThread = { [unowned self] in self.isCurrent || self.threadID.load(ordering: .relaxed) == 0 }
+        bufferPool.ownerThreadID = { [unowned self] in self.threadID.load(ordering: .relaxed) }
         Reactor.liveThreads.add(1, ordering: .relaxed)
         thread = ReactorThread(name: name) { [self] in runLoop() }
         clock?.attach(self)
