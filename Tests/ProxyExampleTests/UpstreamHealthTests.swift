@@ -10,12 +10,11 @@ import TestSupport
     /// listens again, the proxy serves through it.
     @Test(arguments: ["handler", "async"])
     func upstreamDownThenUp(api: String) async throws {
-        try await withReactorGroup(timeout: 60) { group in
-            // A port that refuses, then (same port) a listener.
-            let probe = try await Listener.listen(.loopbackIPv4(), group: group)
-            let port = probe.address.port ?? 0
-            probe.close()
-            await probe.waitUntilClosed()
+        // Two reactors, so the upstream's listener uses SO_REUSEPORT and can share the
+        // reserved port.
+        try await withReactorGroup(reactors: 2, timeout: 60) { group in
+          // A port that refuses, then (same port, still reserved) a listener.
+          try await withRefusingPort(reusable: true) { port in
             let (proxy, proxyPort) = try await ExampleProcess.proxy(upstreams: [port], ["--connect-timeout", "1", "--api", api])
             let start = ContinuousClock.now
             let refused = try await Dialer().dial(.loopbackIPv4(port: proxyPort), group: group)
@@ -47,6 +46,7 @@ import TestSupport
             #expect(try await proxy.stop() == 0)
             let totals = try proxy.totals()
             #expect((totals["refused_no_upstream"] ?? 0) >= 1)
+          }
         }
     }
 

@@ -38,10 +38,20 @@ public func secondsSince(_ start: ContinuousClock.Instant) -> Double {
 /// Runs `body` with a loopback port where nothing listens and nothing can start listening
 /// meanwhile: a socket is bound to it (without listening) until `body` returns, so a connect
 /// is refused and no server of a parallel test gets the port.
-public func withRefusingPort<T>(_ body: (UInt16) async throws -> T) async throws -> T {
+///
+/// With `reusable`, the socket is bound with SO_REUSEPORT, so the test itself can later open a
+/// `Listener` (which sets SO_REUSEPORT too) on the same port while it stays reserved: the port
+/// goes from refusing to serving without a moment in which another test could take it.
+public func withRefusingPort<T>(reusable: Bool = false, _ body: (UInt16) async throws -> T) async throws -> T {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw ExampleFailure("socket: errno \(errno)") }
     defer { close(fd) }
+    if reusable {
+        var one: Int32 = 1
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw ExampleFailure("setsockopt SO_REUSEPORT: errno \(errno)")
+        }
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
