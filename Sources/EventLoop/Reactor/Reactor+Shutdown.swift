@@ -39,10 +39,12 @@ extension Reactor {
         toJoin?.join()
     }
 
-    /// Drops every pending timer; sleeping tasks are woken with `.reactorStopped`.
+    /// Drops every pending timer without advancing the wheel; sleeping tasks are woken with
+    /// `.reactorStopped`.
     private func failTimersAtShutdown() {
-        while let action = wheel.popExpired(through: .max) {
+        wheel.removeAll { action in
             if case .wake(let state) = action {
+                state.handle = nil
                 state.continuation.take()?.resume(throwing: NetError(.reactorStopped, operation: "sleep"))
             }
         }

@@ -31,7 +31,8 @@ extension Reactor {
     /// Runs `action` after `nanoseconds` (reactor thread only).
     @discardableResult
     func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> TimerHandle {
-        scheduleTimer(atNanoseconds: clockNanoseconds() &+ nanoseconds, .closure(action))
+        let (deadline, overflow) = clockNanoseconds().addingReportingOverflow(nanoseconds)
+        return scheduleTimer(atNanoseconds: overflow ? .max : deadline, .closure(action))
     }
 
     /// Fires every timer due by the loop's current time.
@@ -59,10 +60,14 @@ extension Reactor {
 
     /// Milliseconds until the next timer (rounded up), or nil when none is pending. With a
     /// ``ReactorClock`` also nil while the next timer is not due: its time comes only when the
-    /// clock moves, and the clock then wakes the reactor.
+    /// clock moves, and the clock then wakes the reactor. A timer further than `Int32.max`
+    /// milliseconds away (about 24.8 days, `Deadline.distantFuture` included) gives that
+    /// maximum: the time is computed with saturating arithmetic, so it never wraps to "due".
     func millisecondsUntilNextTimer() -> Int32? {
         guard let next = wheel.nextExpiry() else { return nil }
-        let due = origin &+ next &* tickNanoseconds
+        let (sinceOrigin, productOverflow) = next.multipliedReportingOverflow(by: tickNanoseconds)
+        let (sum, sumOverflow) = origin.addingReportingOverflow(sinceOrigin)
+        let due = productOverflow || sumOverflow ? UInt64.max : sum
         let now = clockNanoseconds()
         if due <= now { return 0 }
         if clock != nil { return nil }
