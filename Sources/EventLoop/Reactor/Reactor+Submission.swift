@@ -31,7 +31,7 @@ extension Reactor {
     }
 
     /// Work arriving after the reactor stopped runs serially on a Dispatch queue.
-    private func runAfterShutdown(_ work: Work) {
+    func runAfterShutdown(_ work: Work) {
         let queue = Reactor.afterShutdownQueue
         switch work {
         case .job(let job):
@@ -48,13 +48,16 @@ extension Reactor {
 
 extension Reactor {
     /// Runs `body` on the reactor thread and returns its result to the awaiting caller, from
-    /// any thread or task. Rethrows what `body` throws; fails with `.reactorStopped` after shutdown.
+    /// any thread or task. Rethrows what `body` throws. Once shutdown has begun, a call from
+    /// another thread fails at once with `.shuttingDown` (as does one whose `body` reached the
+    /// reactor only after its thread ended); `body` then never runs.
     public func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         if isCurrent { return try body() }
+        if isShuttingDown { throw NetError(.shuttingDown, operation: "submit") }
         return try await withCheckedThrowingContinuation { continuation in
             execute {
                 guard self.isCurrent else {
-                    continuation.resume(throwing: NetError(.reactorStopped, operation: "submit"))
+                    continuation.resume(throwing: NetError(.shuttingDown, operation: "submit"))
                     return
                 }
                 continuation.resume(with: Result { try body() })

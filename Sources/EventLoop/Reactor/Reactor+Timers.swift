@@ -92,10 +92,16 @@ extension Reactor {
 
     /// Runs `body` on the reactor thread at `deadline` (never before; at most one tick after,
     /// when the reactor is not overloaded). Callable from any thread; the returned timer cancels.
+    /// Once shutdown has begun the timer is refused: `body` never runs and the timer's
+    /// ``ScheduledTimer/refusal`` is `.shuttingDown` (at once when this call sees the shutdown,
+    /// otherwise once the arming reaches the reactor). A deadline any distance away costs
+    /// nothing while it waits (see ``TimingWheel``).
     @discardableResult
     public func schedule(at deadline: Deadline, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
         let timer = ScheduledTimer(reactor: self)
-        if isCurrent {
+        if isShuttingDown {
+            timer.refuse()
+        } else if isCurrent {
             timer.arm(deadline, body)
         } else {
             execute { timer.arm(deadline, body) }
@@ -110,10 +116,12 @@ extension Reactor {
     }
 
     /// Suspends the calling task until `deadline`, resuming it on this reactor.
-    /// Throws `CancellationError` when the task is cancelled, `.reactorStopped` after shutdown.
+    /// Throws `CancellationError` when the task is cancelled, `.shuttingDown` when called once
+    /// shutdown has begun, `.reactorStopped` when the shutdown ends the sleep. Any distance is
+    /// fine (`Deadline.distantFuture` included): a far sleep costs no wake-up.
     public func sleep(until deadline: Deadline) async throws {
         if isCurrent { return try await sleepOnReactor(until: deadline) }
-        if isStopped { throw NetError(.reactorStopped, operation: "sleep") }
+        if isShuttingDown { throw NetError(.shuttingDown, operation: "sleep") }
         try await withTaskExecutorPreference(self) { try await self.sleepOnReactor(until: deadline) }
     }
 
@@ -123,7 +131,7 @@ extension Reactor {
     }
 
     private func sleepOnReactor(until deadline: Deadline) async throws {
-        guard isCurrent else { throw NetError(.reactorStopped, operation: "sleep") }
+        guard isCurrent, !isShuttingDown else { throw NetError(.shuttingDown, operation: "sleep") }
         try Task.checkCancellation()
         if deadline.nanoseconds <= clockNanoseconds() { return }
         let state = SleepState()
@@ -135,6 +143,8 @@ extension Reactor {
             }
         } onCancel: {
             self.execute {
+                // Off the reactor only after shutdown, which has woken every sleeper already.
+                guard self.isCurrent else { return }
                 let state = box.value
                 if let handle = state.handle { self.cancelTimer(handle) }
                 state.handle = nil
@@ -155,11 +165,23 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 public final class ScheduledTimer: Sendable {
     /// The reactor the timer runs on.
     public let reactor: Reactor
-    private let state = Locked<(handle: TimerHandle?, cancelled: Bool)>((nil, false))
+    private let state = Locked<(handle: TimerHandle?, cancelled: Bool, refusal: NetError?)>((nil, false, nil))
 
     init(reactor: Reactor) { self.reactor = reactor }
 
+    /// `.shuttingDown` when the timer was refused because its reactor's shutdown had begun
+    /// (its body never runs); nil otherwise. Any thread.
+    public var refusal: NetError? { state.withLock { $0.refusal } }
+
+    func refuse() {
+        state.withLock { $0.refusal = NetError(.shuttingDown, operation: "schedule") }
+    }
+
+    /// On the reactor thread, or on the fallback queue when the reactor stopped before the
+    /// arming reached it: then (or once shutdown has begun) the timer is refused instead of
+    /// touching the wheel.
     func arm(_ deadline: Deadline, _ body: @escaping @Sendable () -> Void) {
+        guard reactor.isCurrent, !reactor.isShuttingDown else { return refuse() }
         let cancelled = state.withLock { $0.cancelled }
         guard !cancelled else { return }
         let handle = reactor.scheduleTimer(atNanoseconds: deadline.nanoseconds, .closure(body))
@@ -176,7 +198,8 @@ public final class ScheduledTimer: Sendable {
         if reactor.isCurrent {
             reactor.cancelTimer(handle)
         } else {
-            reactor.execute { self.reactor.cancelTimer(handle) }
+            // After shutdown the closure runs off the reactor, whose wheel is gone by then.
+            reactor.execute { if self.reactor.isCurrent { self.reactor.cancelTimer(handle) } }
         }
     }
 }
