@@ -293,6 +293,8 @@ public final class Listener: Sendable {
     }
 
     private func adopt(fd: Int32, peer: SocketAddress?, on reactor: Reactor, mode: Mode) {
+        // Handed to a reactor that stopped meanwhile: this runs on its fallback queue.
+        guard reactor.isCurrent else { return reactor.closeSocket(fd) }
         switch mode {
         case .queue:
             break  // `deliver` queues instead.
