@@ -77,30 +77,43 @@ import Testing
         #expect(group.openSocketCount == 0)
     }
 
-    /// A task sleeping in a loop on the reactor while the group shuts down ends with a typed error.
+    /// Tasks sleeping in a loop on the reactor (and one off it) while the group shuts down end
+    /// with a typed error within a bound: none traps, none is left asleep on the dead wheel.
     @Test func sleepLoopRacingShutdownEndsCleanly() async throws {
-        for _ in 0..<30 {
+        for round in 0..<100 {
             let group = try ReactorGroup(count: 1, name: "shutdown")
             let reactor = group.reactors[0]
             let started = ShutdownCounter()
-            let sleepers = (0..<4).map { _ in
-                Task(executorPreference: reactor) {
-                    started.increment()
-                    while true { try await reactor.sleep(for: .milliseconds(1)) }
-                }
-            }
-            let outside = Task { while true { try await reactor.sleep(for: .milliseconds(1)) } }
-            try await waitUntil { started.value == 4 }
-            await group.shutdown()
-            try await withTimeout(10) {
-                for sleeper in sleepers + [outside] {
-                    do {
-                        try await sleeper.value
-                    } catch {
-                        #expect(Self.isShutdownError(error), "\(error)")
+            let finished = ShutdownCounter()
+            let slept = ShutdownCounter()
+            let errors = Locked<[any Error]>([])
+            let body: @Sendable () async -> Void = {
+                defer { finished.increment() }
+                started.increment()
+                do {
+                    while true {
+                        try await reactor.sleep(for: .milliseconds(1))
+                        slept.increment()
                     }
+                } catch {
+                    errors.withLock { $0.append(error) }
                 }
             }
+            // Mostly tasks off the reactor: each sleep hops onto it, and a hop that lands while
+            // the shutdown drains used to arm a timer on the already emptied wheel.
+            let sleepers = (0..<2).map { _ in Task(executorPreference: reactor) { await body() } }
+                + (0..<8).map { _ in Task { await body() } }
+            try await waitUntil { started.value == sleepers.count && slept.value >= 2 * sleepers.count }
+            await group.shutdown()
+            do {
+                // Polled, not awaited: a sleeper that never ends must fail the test, not hang it.
+                try await waitUntil(within: 5) { finished.value == sleepers.count }
+            } catch is TimeoutError {
+                Issue.record("round \(round): \(sleepers.count - finished.value) sleeper(s) still asleep 5 s after shutdown")
+                sleepers.forEach { $0.cancel() }
+                return
+            }
+            for error in errors.withLock({ $0 }) { #expect(Self.isShutdownError(error), "round \(round): \(error)") }
             #expect(reactor.wheel.isEmpty)
         }
     }
