@@ -169,6 +169,36 @@ import Testing
         }
     }
 
+    /// A task that keeps yielding on the reactor cannot hold the shutdown: the drain lets it run
+    /// for at most `shutdownDrainNanoseconds`, then it goes on off the reactor until it stops.
+    @Test func aTaskThatKeepsYieldingDoesNotHoldTheShutdown() async throws {
+        let group = try ReactorGroup(count: 1, name: "shutdown")
+        let reactor = group.reactors[0]
+        let stop = Locked<Bool>(false)
+        let turns = ShutdownCounter()
+        let spinner = Task(executorPreference: reactor) {
+            while !stop.withLock({ $0 }) {
+                turns.increment()
+                await Task.yield()
+            }
+        }
+        try await waitUntil { turns.value > 100 }
+        let start = ContinuousClock.now
+        let finished = ShutdownCounter()
+        Task {
+            await group.shutdown()
+            finished.increment()
+        }
+        // Polled, not awaited: a shutdown that never returns must fail the test, not hang it.
+        let returned = (try? await waitUntil(within: 10) { finished.value == 1 }) != nil
+        stop.withLock { $0 = true }
+        #expect(returned, "shutdown() did not return while a task kept yielding")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        try await withTimeout(10) { await spinner.value }
+        #expect(ReactorGroup.liveReactorThreads >= 0)
+        #expect(reactor.isStopped)
+    }
+
     /// 200 idle connections, both ends in the process: shutdown returns within the bound and
     /// closes every descriptor. (Measured figures are in Docs/Architecture.md.)
     @Test func shutdownWithTwoHundredIdleConnectionsIsBoundedAndClosesEverything() async throws {
