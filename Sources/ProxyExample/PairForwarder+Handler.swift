@@ -117,7 +117,7 @@ final class PairSession: @unchecked Sendable {
         case .success(let upstream):
             forwarder.connected(pick, seconds: client.reactor.seconds(since: dialStarted))
             relay(to: upstream, pick: pick)
-        case .failure(let error) where error.code == .reactorStopped:
+        case .failure(let error) where error.code == .reactorStopped || error.code == .shuttingDown:
             // Shutting down: not the upstream's fault, and no refusal either.
             forwarder.upstreams.released(pick)
             finish()

@@ -228,8 +228,8 @@ import TestSupport
         await holder.shutdown()
     }
 
-    /// A callback dial handed to a reactor that has already stopped runs off its thread; it
-    /// fails with `.reactorStopped` instead of trapping, and opens no descriptor.
+    /// A callback dial handed to a reactor that has already stopped fails with `.shuttingDown`
+    /// instead of trapping, and opens no descriptor.
     @Test func dialSubmittedAfterShutdownFailsCleanly() async throws {
         let group = try ReactorGroup(count: 1, name: "stopped")
         let reactor = group.reactors[0]
@@ -241,7 +241,7 @@ import TestSupport
             Issue.record("dialled through a stopped reactor")
             return
         }
-        #expect(error.code == .reactorStopped)
+        #expect(error.code == .shuttingDown)
         #expect(reactor.openSocketCount == 0)
     }
 }

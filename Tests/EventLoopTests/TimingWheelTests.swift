@@ -117,19 +117,34 @@ import Testing
         #expect(finalCheck)
     }
 
-    static func runRandomModel() -> (mismatches: Int, finalCheck: Bool) {
+    /// The same near the end of the tick range, with timers far beyond the levels (in the
+    /// overflow list) and big jumps of time that bring them onto the levels.
+    @Test func randomOperationsNearTheEndOfTheTickRangeMatchTheModel() async {
+        let (mismatches, finalCheck) = await withCheckedContinuation { continuation in
+            DispatchQueue(label: "wheel-model-far").async {
+                continuation.resume(returning: Self.runRandomModel(
+                    start: UInt64.max - (1 << 52), ranges: [64, 4096, 1 << 36, 1 << 38, 1 << 44],
+                    bigStep: 1 << 34, operations: 200_000))
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(finalCheck)
+    }
+
+    static func runRandomModel(start: UInt64 = 0, ranges: [UInt64] = [64, 4096, 300_000, 20_000_000, 1 << 38],
+                               bigStep: UInt64 = 100_000, operations: Int = 1_000_000) -> (mismatches: Int, finalCheck: Bool) {
         var generator = SplitMix64(seed: 0x5eed)
-        var wheel = Wheel()
+        var wheel = Wheel(startTick: start)
         var model: [Int: (expiry: UInt64, handle: Wheel.Handle)] = [:]
         var live: [Int] = []
         var nextID = 0
-        var now: UInt64 = 0
+        var now: UInt64 = start
         var mismatches = 0
-        for _ in 0..<1_000_000 {
+        for _ in 0..<operations {
             let roll = generator.next() % 100
             if roll < 50 {
                 // Mostly near timers, some far ones across every level, some already due.
-                let range: UInt64 = [64, 4096, 300_000, 20_000_000, 1 << 38][Int(generator.next() % 5)]
+                let range = ranges[Int(generator.next() % UInt64(ranges.count))]
                 let expiry = now &+ generator.next() % range &- (generator.next() % 8 == 0 ? min(now, 3) : 0)
                 let handle = wheel.schedule(at: expiry, nextID)
                 model[nextID] = (max(expiry, now + 1), handle)
@@ -141,7 +156,7 @@ import Testing
                 let id = live.removeLast()
                 if let entry = model.removeValue(forKey: id), wheel.cancel(entry.handle) != id { mismatches += 1 }
             } else {
-                let step: UInt64 = generator.next() % 10 == 0 ? generator.next() % 100_000 : generator.next() % 50
+                let step: UInt64 = generator.next() % 10 == 0 ? generator.next() % bigStep : generator.next() % 50
                 now += step
                 var fired: [Int] = []
                 wheel.advance(to: now) { fired.append($0) }

@@ -7,7 +7,7 @@ extension Dialer {
     /// For programs that serve connections with reactor-thread callbacks
     /// (``Listener/serveConnections(_:)``): no task, no continuation, no executor switch per
     /// connect. Reactor thread only: a call from another thread traps while the reactor runs,
-    /// and completes at once with `.reactorStopped` once it has stopped (work handed to a
+    /// and completes at once with `.shuttingDown` once its shutdown has begun (work handed to a
     /// stopped reactor with `execute` runs elsewhere, so a submitted dial racing a shutdown
     /// fails cleanly). The error is a ``NetError`` naming `connect`, the address and the errno
     /// (or `.timeout` naming `label`); with several addresses that all failed, a `.dialFailed`
@@ -18,6 +18,9 @@ extension Dialer {
     public func dial(_ addresses: [SocketAddress], label: String? = nil, on reactor: Reactor,
                      completion: @escaping (Result<TCPConn, NetError>) -> Void) {
         precondition(!addresses.isEmpty, "dial needs at least one address")
+        if reactor.isShuttingDown {
+            return completion(.failure(NetError(.shuttingDown, operation: "connect", address: label ?? addresses[0].description)))
+        }
         if reactor.hasStoppedUnderCaller {
             return completion(.failure(NetError(.reactorStopped, operation: "connect", address: label ?? addresses[0].description)))
         }

@@ -231,7 +231,7 @@ public struct Dialer: Sendable {
     private nonisolated(nonsending) func connect(_ address: SocketAddress, label: String? = nil, timeout: Duration? = nil,
                                                  on reactor: Reactor) async throws -> TCPConn {
         if reactor.isCurrent { return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor) }
-        if reactor.isStopped { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
+        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
         return try await withTaskExecutorPreference(reactor) {
             try await connectAfterHop(address, label: label, timeout: timeout, reactor: reactor)
         }
@@ -241,7 +241,7 @@ public struct Dialer: Sendable {
     /// which the caller has just made `reactor`.
     private func connectAfterHop(_ address: SocketAddress, label: String?, timeout: Duration?,
                                  reactor: Reactor) async throws -> TCPConn {
-        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "connect", address: address.description) }
+        guard reactor.isCurrent else { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
         return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor)
     }
 
@@ -249,6 +249,8 @@ public struct Dialer: Sendable {
     private nonisolated(nonsending) func connectOnReactor(_ address: SocketAddress, label: String?, timeout: Duration?,
                                                           reactor: Reactor) async throws -> TCPConn {
         try Task.checkCancellation()
+        // A connect registered once shutdown has begun would never be woken.
+        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
         let (conn, connected) = try startConnect(address, reactor: reactor)
         if connected { return conn }
         do {

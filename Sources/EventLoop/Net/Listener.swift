@@ -57,7 +57,8 @@ public final class Listener: Sendable {
     ///   - backlog: the kernel's queue of connections not yet accepted.
     ///   - reusePort: one socket per reactor with SO_REUSEPORT (TCP only); false opens one
     ///     socket and hands connections out round-robin.
-    /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno.
+    /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno;
+    ///   `.shuttingDown` once the group's shutdown has begun (no descriptor is left open).
     public static func listen(_ address: SocketAddress, group: ReactorGroup, backlog: Int32 = 1024,
                               reusePort: Bool = true) async throws -> Listener {
         try await listen(address, reactors: group.reactors, backlog: backlog, reusePort: reusePort)
@@ -70,6 +71,9 @@ public final class Listener: Sendable {
 
     static func listen(_ address: SocketAddress, reactors: [Reactor], backlog: Int32, reusePort: Bool) async throws -> Listener {
         precondition(!reactors.isEmpty, "a listener needs a reactor")
+        if reactors.contains(where: \.isShuttingDown) {
+            throw NetError(.shuttingDown, operation: "listen", address: address.description)
+        }
         let perReactor = reusePort && address.family != AF_UNIX && reactors.count > 1
         let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: perReactor)
         let bound = (address.family == AF_UNIX ? address : Syscall.localAddress(firstFD)) ?? address
@@ -85,22 +89,27 @@ public final class Listener: Sendable {
             throw error
         }
         let listener = Listener(address: bound, reactors: reactors, socketPerReactor: perReactor)
-        var started = 0
+        // Descriptors handed to an acceptor (which closes its own on failure); a submit refused
+        // by a shutting-down reactor never takes its descriptor.
+        let handedOver = Locked<Int>(0)
         do {
             for (index, fd) in descriptors.enumerated() {
                 let reactor = perReactor ? reactors[index] : reactors[0]
                 try await reactor.submit {
+                    handedOver.withLock { $0 = index + 1 }
                     let acceptor = try Acceptor(fd: fd, address: bound, reactor: reactor, listener: listener)
                     listener.state.withLock {
                         $0.acceptors.append(acceptor)
                         $0.openAcceptors += 1
                     }
                 }
-                started += 1
             }
         } catch {
-            descriptors[(started + 1)...].forEach(Syscall.close)
+            descriptors[handedOver.withLock { $0 }...].forEach(Syscall.close)
             listener.close()
+            if let error = error as? NetError, error.code == .shuttingDown {
+                throw NetError(.shuttingDown, operation: "listen", address: bound.description)
+            }
             throw error
         }
         return listener
@@ -120,9 +129,14 @@ public final class Listener: Sendable {
 
     /// Waits for the next connection. The connection lives on the reactor that accepted it.
     ///
-    /// Throws ``NetError`` `.closed` once ``close()`` was called (also for a pending call),
-    /// and `CancellationError` when the task is cancelled.
+    /// Throws ``NetError`` `.closed` once ``close()`` was called (also for a pending call, and
+    /// when a reactor shutdown closed the listening sockets under it), `.shuttingDown` when
+    /// called once the shutdown of the listener's reactors has begun, and `CancellationError`
+    /// when the task is cancelled.
     public func accept() async throws -> TCPConn {
+        if reactors.contains(where: \.isShuttingDown) {
+            throw NetError(.shuttingDown, operation: "accept", address: address.description)
+        }
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterID += 1
             return state.nextWaiterID
@@ -280,6 +294,8 @@ public final class Listener: Sendable {
     }
 
     private func adopt(fd: Int32, peer: SocketAddress?, on reactor: Reactor, mode: Mode) {
+        // Handed to a reactor that stopped meanwhile: this runs on its fallback queue.
+        guard reactor.isCurrent else { return reactor.closeSocket(fd) }
         switch mode {
         case .queue:
             break  // `deliver` queues instead.

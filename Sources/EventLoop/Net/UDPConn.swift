@@ -102,15 +102,18 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     /// Registers `fd` with `reactor` (counted as the reactor's socket) and wraps it.
     static func adopt(_ fd: Int32, on reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool,
                       ownsPath: Bool, segmentation: Bool = true) async throws -> UDPConn {
+        // Set once `fd` is handed to the socket, which closes it itself on failure.
+        let handedOver = Locked<Bool>(false)
         do {
             return try await reactor.submit {
+                handedOver.withLock { $0 = true }
                 reactor.socketOpened()
                 let socket = try DatagramSocket(adopting: fd, reactor: reactor, local: local, remote: remote, packetInfo: packetInfo,
                                                 segmentation: segmentation)
                 socket.ownsPath = ownsPath
                 return UDPConn(socket: socket)
             }
-        } catch let error as NetError where error.code == .reactorStopped {
+        } catch let error as NetError where !handedOver.withLock({ $0 }) {
             Syscall.close(fd)
             throw error
         }

@@ -37,8 +37,9 @@ extension Reactor {
         for index in 0..<count {
             let token = events[index].data.u64
             if token == 0 {
+                // R1, R2 of the wake-up protocol (Reactor+Submission.swift); R3 is `drainInbox`.
                 Syscall.eventFDDrain(wakeFD)
-                wakePending.store(false, ordering: .releasing)
+                wakePending.store(false, ordering: .sequentiallyConsistent)
                 continue
             }
             dispatch(token: token, events: events[index].events)
@@ -70,8 +71,10 @@ extension Reactor {
         }
     }
 
+    /// R3 of the wake-up protocol: seq_cst, so that it cannot miss a submission whose producer
+    /// skipped the eventfd write (see Reactor+Submission.swift). A plain load on x86.
     private func drainInbox() {
-        guard inboxNonEmpty.load(ordering: .acquiring) else { return }
+        guard inboxNonEmpty.load(ordering: .sequentiallyConsistent) else { return }
         // Swap the inbox with an empty array of the same capacity: no copy, no allocation.
         inbox.withLock { inbox in
             inboxNonEmpty.store(false, ordering: .relaxed)

@@ -31,7 +31,8 @@ extension Reactor {
     /// Runs `action` after `nanoseconds` (reactor thread only).
     @discardableResult
     func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> TimerHandle {
-        scheduleTimer(atNanoseconds: clockNanoseconds() &+ nanoseconds, .closure(action))
+        let (deadline, overflow) = clockNanoseconds().addingReportingOverflow(nanoseconds)
+        return scheduleTimer(atNanoseconds: overflow ? .max : deadline, .closure(action))
     }
 
     /// Fires every timer due by the loop's current time.
@@ -59,10 +60,14 @@ extension Reactor {
 
     /// Milliseconds until the next timer (rounded up), or nil when none is pending. With a
     /// ``ReactorClock`` also nil while the next timer is not due: its time comes only when the
-    /// clock moves, and the clock then wakes the reactor.
+    /// clock moves, and the clock then wakes the reactor. A timer further than `Int32.max`
+    /// milliseconds away (about 24.8 days, `Deadline.distantFuture` included) gives that
+    /// maximum: the time is computed with saturating arithmetic, so it never wraps to "due".
     func millisecondsUntilNextTimer() -> Int32? {
         guard let next = wheel.nextExpiry() else { return nil }
-        let due = origin &+ next &* tickNanoseconds
+        let (sinceOrigin, productOverflow) = next.multipliedReportingOverflow(by: tickNanoseconds)
+        let (sum, sumOverflow) = origin.addingReportingOverflow(sinceOrigin)
+        let due = productOverflow || sumOverflow ? UInt64.max : sum
         let now = clockNanoseconds()
         if due <= now { return 0 }
         if clock != nil { return nil }
@@ -87,10 +92,16 @@ extension Reactor {
 
     /// Runs `body` on the reactor thread at `deadline` (never before; at most one tick after,
     /// when the reactor is not overloaded). Callable from any thread; the returned timer cancels.
+    /// Once shutdown has begun the timer is refused: `body` never runs and the timer's
+    /// ``ScheduledTimer/refusal`` is `.shuttingDown` (at once when this call sees the shutdown,
+    /// otherwise once the arming reaches the reactor). A deadline any distance away costs
+    /// nothing while it waits (see ``TimingWheel``).
     @discardableResult
     public func schedule(at deadline: Deadline, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
         let timer = ScheduledTimer(reactor: self)
-        if isCurrent {
+        if isShuttingDown {
+            timer.refuse()
+        } else if isCurrent {
             timer.arm(deadline, body)
         } else {
             execute { timer.arm(deadline, body) }
@@ -105,10 +116,12 @@ extension Reactor {
     }
 
     /// Suspends the calling task until `deadline`, resuming it on this reactor.
-    /// Throws `CancellationError` when the task is cancelled, `.reactorStopped` after shutdown.
+    /// Throws `CancellationError` when the task is cancelled, `.shuttingDown` when called once
+    /// shutdown has begun, `.reactorStopped` when the shutdown ends the sleep. Any distance is
+    /// fine (`Deadline.distantFuture` included): a far sleep costs no wake-up.
     public func sleep(until deadline: Deadline) async throws {
         if isCurrent { return try await sleepOnReactor(until: deadline) }
-        if isStopped { throw NetError(.reactorStopped, operation: "sleep") }
+        if isShuttingDown { throw NetError(.shuttingDown, operation: "sleep") }
         try await withTaskExecutorPreference(self) { try await self.sleepOnReactor(until: deadline) }
     }
 
@@ -118,7 +131,7 @@ extension Reactor {
     }
 
     private func sleepOnReactor(until deadline: Deadline) async throws {
-        guard isCurrent else { throw NetError(.reactorStopped, operation: "sleep") }
+        guard isCurrent, !isShuttingDown else { throw NetError(.shuttingDown, operation: "sleep") }
         try Task.checkCancellation()
         if deadline.nanoseconds <= clockNanoseconds() { return }
         let state = SleepState()
@@ -130,6 +143,8 @@ extension Reactor {
             }
         } onCancel: {
             self.execute {
+                // Off the reactor only after shutdown, which has woken every sleeper already.
+                guard self.isCurrent else { return }
                 let state = box.value
                 if let handle = state.handle { self.cancelTimer(handle) }
                 state.handle = nil
@@ -150,11 +165,23 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 public final class ScheduledTimer: Sendable {
     /// The reactor the timer runs on.
     public let reactor: Reactor
-    private let state = Locked<(handle: TimerHandle?, cancelled: Bool)>((nil, false))
+    private let state = Locked<(handle: TimerHandle?, cancelled: Bool, refusal: NetError?)>((nil, false, nil))
 
     init(reactor: Reactor) { self.reactor = reactor }
 
+    /// `.shuttingDown` when the timer was refused because its reactor's shutdown had begun
+    /// (its body never runs); nil otherwise. Any thread.
+    public var refusal: NetError? { state.withLock { $0.refusal } }
+
+    func refuse() {
+        state.withLock { $0.refusal = NetError(.shuttingDown, operation: "schedule") }
+    }
+
+    /// On the reactor thread, or on the fallback queue when the reactor stopped before the
+    /// arming reached it: then (or once shutdown has begun) the timer is refused instead of
+    /// touching the wheel.
     func arm(_ deadline: Deadline, _ body: @escaping @Sendable () -> Void) {
+        guard reactor.isCurrent, !reactor.isShuttingDown else { return refuse() }
         let cancelled = state.withLock { $0.cancelled }
         guard !cancelled else { return }
         let handle = reactor.scheduleTimer(atNanoseconds: deadline.nanoseconds, .closure(body))
@@ -171,7 +198,8 @@ public final class ScheduledTimer: Sendable {
         if reactor.isCurrent {
             reactor.cancelTimer(handle)
         } else {
-            reactor.execute { self.reactor.cancelTimer(handle) }
+            // After shutdown the closure runs off the reactor, whose wheel is gone by then.
+            reactor.execute { if self.reactor.isCurrent { self.reactor.cancelTimer(handle) } }
         }
     }
 }

@@ -143,8 +143,13 @@ public final class Reactor: @unchecked Sendable {
     @inline(__always)
     public var isCurrent: Bool { threadID.load(ordering: .relaxed) == ReactorThread.currentID }
 
-    /// True once shutdown has finished; calls on its sockets then fail with `.reactorStopped`.
+    /// True once shutdown has finished (the thread no longer takes work); calls on its sockets
+    /// then fail with `.reactorStopped`. See also ``isShuttingDown``.
     public var isStopped: Bool { inbox.withLock { $0.stopped } }
+
+    /// True once ``shutdown()`` (or the group's) has begun: from then on new work is refused
+    /// with `.shuttingDown`. Any thread; one atomic load.
+    public var isShuttingDown: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// True when the caller is off this reactor's thread and the reactor has stopped: work
     /// handed to a stopped reactor runs on a fallback queue, where a reactor-thread-only call
@@ -168,8 +173,12 @@ public final class Reactor: @unchecked Sendable {
     /// Registers `fd` for edge-triggered readiness and returns its token: slot index in the low
     /// 32 bits, the slot's generation in the high 32 bits. An event carrying a stale generation
     /// (the fd was closed and its number reused) is dropped.
+    ///
+    /// Throws `.shuttingDown` once shutdown has begun: the shutdown closes the sockets registered
+    /// before it, so one registered later would never be woken (the caller closes the fd).
     func register(fd: Int32, events: UInt32, handler: any ReactorIOHandler) throws(NetError) -> UInt64 {
         assertOnReactor()
+        if isShuttingDown { throw NetError(.shuttingDown, operation: "register") }
         let index: UInt32
         if let free = freeSlots.popLast() {
             index = free

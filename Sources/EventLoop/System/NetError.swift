@@ -17,8 +17,12 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible {
         case concurrentOperation
         /// The write side was already shut down with `closeWrite()`.
         case outputClosed
-        /// The reactor that owns the socket has been shut down.
+        /// The reactor that owns the socket has been shut down: a call on one of its sockets, or
+        /// a call that was pending when the shutdown closed the socket.
         case reactorStopped
+        /// New work (dial, listen, accept, submit, schedule, sleep) was refused because the
+        /// reactor's shutdown has begun: nothing is queued onto a reactor that is going away.
+        case shuttingDown
         /// A deadline passed before the call completed; the connection stays usable.
         case timeout
         /// Text that should have been an address was not; the payload quotes it.
@@ -76,6 +80,7 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .concurrentOperation: return "another call of this kind is already pending"
         case .outputClosed: return "write side already closed"
         case .reactorStopped: return "reactor stopped"
+        case .shuttingDown: return "reactor shutting down"
         case .timeout: return "i/o timeout"
         case .invalidAddress(let text): return "invalid address \"\(text)\""
         case .resolution(let message): return "name resolution failed: \(message)"
