@@ -9,7 +9,8 @@ import Logging
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ProxyExample",
-        abstract: "A TCP proxy on the EventLoop library: pools of upstreams, limits, metrics, splice."
+        abstract: "A TCP proxy on the EventLoop library: pools of upstreams, limits, metrics, splice.",
+        version: EventLoopVersion.current.description
     )
 
     @Option(name: .long, help: "Configuration file (settings one per line, `name value`; flags win).")
