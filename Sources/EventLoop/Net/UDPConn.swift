@@ -199,7 +199,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         let socket = self.socket
         while true {
             let outcome = try datagram.data.withUnsafeReadableBytes { bytes throws(NetError) in
-                try socket.sendNow(bytes, to: datagram.remoteAddress, from: datagram.localAddress)
+                try socket.sendNowUnchecked(bytes, to: datagram.remoteAddress, from: datagram.localAddress)
             }
             if case .processed = outcome { return }
             try await waitForWritable()
