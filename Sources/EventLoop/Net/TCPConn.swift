@@ -308,8 +308,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
-        writeBusy = true
+        // Checked before the write is marked busy: a write failing here never began, and must
+        // not leave the connection looking busy to the next one.
         try checkWriteDeadline()
+        writeBusy = true
     }
 
     private func endWrite() {

@@ -227,8 +227,10 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "UDPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: socket.addressText) }
-        writeBusy = true
+        // Checked before the write is marked busy: a write failing here never began, and must
+        // not leave the socket looking busy to the next one.
         try checkDeadline(reading: false)
+        writeBusy = true
     }
 
     /// Fairness: a socket that always has datagrams waits one pass like everyone else.
