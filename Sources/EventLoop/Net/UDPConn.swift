@@ -283,7 +283,10 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     /// Runs `body` with this reactor as the task's executor (for calls from elsewhere).
+    /// `@concurrent`: it must leave the caller's actor, so that the executor preference it sets
+    /// decides where `body` runs (in the caller's isolation the actor's executor would).
     @inline(never)
+    @concurrent
     func hop<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         try failIfStopped(operation)
         return try await withTaskExecutorPreference(reactor) {
