@@ -83,7 +83,8 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     public var bytesRead: UInt64 { bytesReadCounter.load(ordering: .relaxed) }
     /// Bytes written to the socket so far.
     public var bytesWritten: UInt64 { bytesWrittenCounter.load(ordering: .relaxed) }
-    /// Monotonic nanoseconds (CLOCK_MONOTONIC) of the last read or write, at the reactor's loop granularity.
+    /// Nanoseconds on the reactor's clock (``Reactor/now``: CLOCK_MONOTONIC unless the reactor
+    /// was given a ``ReactorClock``) of the last read or write, at the loop's granularity. Any thread.
     public var lastActivity: UInt64 { lastActivityCounter.load(ordering: .relaxed) }
 
     /// Bytes queued by ``send(_:)`` and not yet written. Reactor thread only (checked).
