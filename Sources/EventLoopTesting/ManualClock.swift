@@ -13,11 +13,17 @@ import Synchronization
 /// intermediate times, advance in smaller steps. `Task.sleep` and the `Dialer`'s retry backoff
 /// use the Swift clocks and are not driven by it.
 ///
+/// Move the clock only once the operation under test is armed (a read parked, a sleep
+/// suspended): an operation that starts after the clock passed its deadline fails at once,
+/// which a test cannot tell apart from a timer that fired.
+///
 /// Thread-safe; `now` is a single atomic load.
 public final class ManualClock: ReactorClock {
     private let nanoseconds: Atomic<UInt64>
     private let attached = Mutex<[WeakReactor]>([])
-    /// Serialises `advance` calls, so time and firing happen in the order they were asked for.
+    /// Serialises the read and store of the time in `advance`, so concurrent advances add up
+    /// instead of overwriting each other. (The timers fire after the lock is released: each
+    /// advance returns once the timers due by the time it set have run.)
     private let advancing = Mutex<Void>(())
 
     private struct WeakReactor {

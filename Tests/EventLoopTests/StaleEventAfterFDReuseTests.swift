@@ -9,6 +9,9 @@ import Testing
 /// new registration that got the same descriptor number (and the same slot).
 @Suite struct StaleEventAfterFDReuseTests {
     final class Recorder: ReactorIOHandler, @unchecked Sendable {
+        // @unchecked Sendable: registered with a reactor, so it must be Sendable; `events` is
+        // written by `handleEvents` and read by the test, both inside one `reactor.submit`
+        // closure on the reactor thread.
         var events = 0
         func handleEvents(_ events: UInt32) { self.events += 1 }
         func reactorStopped() {}

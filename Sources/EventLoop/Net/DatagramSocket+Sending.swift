@@ -3,7 +3,8 @@ import Glibc
 
 /// Sending on a datagram socket: one datagram at once (`sendNow`), batches through the
 /// reactor's send vector (`sendDatagrams`, with segmentation offload), and the handler level's
-/// queue (`send`, `flush`). Reactor thread only.
+/// queue (`send`, `flush`). Reactor thread only (the public methods check it, see
+/// ``DatagramSocket``).
 extension DatagramSocket {
     /// Sends one datagram now, without queueing: `.processed(bytes)` or `.wouldBlock`.
     /// `destination` is nil on a connected socket; `source` (with packet info) picks the local
@@ -11,8 +12,16 @@ extension DatagramSocket {
     /// destination, the errno: EMSGSIZE, ECONNREFUSED, EACCES for broadcast without the option).
     public func sendNow(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil,
                         from source: SocketAddress? = nil) throws(NetError) -> IOResult<Int> {
-        reactor.assertOnReactor()
+        reactor.checkConfined("DatagramSocket", "sendNow")
+        return try sendNowUnchecked(bytes, to: destination, from: source)
+    }
+
+    /// ``sendNow(_:to:from:)`` once the thread is checked (``UDPConn`` checks its own).
+    @inline(__always)
+    func sendNowUnchecked(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?,
+                          from source: SocketAddress?) throws(NetError) -> IOResult<Int> {
         guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
+        reactor.assertOnReactor()
         guard writeReady else { return .wouldBlock }
         let result = try Syscall.send(fd, bytes, to: destination, from: source, address: remoteAddress)
         switch result {
@@ -90,12 +99,12 @@ extension DatagramSocket {
     /// for the socket to turn writable; ``DatagramHandler/writable(_:)`` follows once all went.
     /// Reactor thread only. Throws ``NetError`` `.closed`, or an error of the flush it caused.
     public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil, from source: SocketAddress? = nil) throws(NetError) {
-        reactor.assertOnReactor()
+        reactor.checkConfined("DatagramSocket", "send")
         guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
         if outbound.capacity == 0 { outbound = reactor.bufferPool.acquire(minimumCapacity: max(bytes.count, 16 * 1024)) }
         queued.append(Queued(offset: outbound.writerIndex, length: bytes.count, destination: destination, source: source))
         outbound.writeBytes(bytes)
-        if pendingWriteCount >= MessageVector.capacity { try flush() }
+        if queuedCount >= MessageVector.capacity { try flushQueued() }
     }
 
     /// Sends the queued datagrams, 64 per `sendmmsg` (runs of equal small ones to one
@@ -103,9 +112,14 @@ extension DatagramSocket {
     /// queue is empty or the socket would block (the rest then goes when it turns writable). A datagram the kernel refuses
     /// is dropped, counted, and its error thrown; the ones after it stay queued. Reactor thread only.
     public func flush() throws(NetError) {
-        reactor.assertOnReactor()
-        while pendingWriteCount > 0 && writeReady && fd >= 0 {
-            let count = min(pendingWriteCount, MessageVector.capacity)
+        reactor.checkConfined("DatagramSocket", "flush")
+        try flushQueued()
+    }
+
+    /// ``flush()`` once the thread is checked.
+    func flushQueued() throws(NetError) {
+        while queuedCount > 0 && writeReady && fd >= 0 {
+            let count = min(queuedCount, MessageVector.capacity)
             let base = outbound.storage.bytes + outbound.base
             let head = queuedHead
             do {
@@ -129,7 +143,7 @@ extension DatagramSocket {
     }
 
     func resetQueueIfEmpty() {
-        guard pendingWriteCount == 0 else { return }
+        guard queuedCount == 0 else { return }
         queued.removeAll(keepingCapacity: true)
         queuedHead = 0
         if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }
@@ -137,13 +151,13 @@ extension DatagramSocket {
 
     /// The socket turned writable with datagrams queued: send them, report refusals.
     func flushFromEvent() {
-        while pendingWriteCount > 0 && writeReady && fd >= 0 {
+        while queuedCount > 0 && writeReady && fd >= 0 {
             do {
-                try flush()
+                try flushQueued()
             } catch {
                 if case .handler(let handler) = delegate { handler.sendFailed(self, error: error) }
             }
         }
-        if pendingWriteCount == 0, fd >= 0, case .handler(let handler) = delegate { handler.writable(self) }
+        if queuedCount == 0, fd >= 0, case .handler(let handler) = delegate { handler.writable(self) }
     }
 }

@@ -6,10 +6,15 @@ import Synchronization
 /// handler level of ``UDPConn``. Single and batched (`recvmmsg`/`sendmmsg`) receives, a send
 /// queue flushed with `sendmmsg`, readiness tracking, counters and options.
 ///
-/// Receives, sends and handler calls happen on the reactor thread only; ``close()``, the
-/// addresses and ``stats`` may be used from any thread.
-// @unchecked Sendable: mutable state is confined to `reactor`'s thread (asserted); the counters
-// are atomics and the addresses are written once before the socket is shared.
+/// Threading: receives, sends, ``flush()``, options, ``pendingWriteCount`` and handler calls
+/// happen on the reactor thread only, and that is checked in every build: called from another
+/// thread they trap with a message naming the type and the method (once the reactor has
+/// stopped they fail with `.closed` instead). ``close()``, the addresses and ``stats`` may be
+/// used from any thread.
+// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
+// public method that touches it checks so in release builds too (`checkConfined`); `close()`
+// from elsewhere hops to that thread; the counters are atomics; the addresses and the reactor
+// are `let`s set before the socket is shared.
 public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// The reactor that owns this socket.
     public let reactor: Reactor
@@ -101,7 +106,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// Makes `handler` receive this socket's callbacks (reactor thread only). The socket keeps
     /// a strong reference until it is closed.
     public func setHandler(_ handler: any DatagramHandler) {
-        reactor.assertOnReactor()
+        reactor.checkConfined("DatagramSocket", "setHandler")
         delegate = .handler(handler)
         if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
     }
@@ -121,8 +126,14 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
                       sendErrors: counters.sendErrors.load(ordering: .relaxed))
     }
 
-    /// Datagrams queued by ``send(_:to:from:)`` and not yet sent.
-    public var pendingWriteCount: Int { queued.count - queuedHead }
+    /// Datagrams queued by ``send(_:to:from:)`` and not yet sent. Reactor thread only (checked).
+    public var pendingWriteCount: Int {
+        reactor.checkConfined("DatagramSocket", "pendingWriteCount")
+        return queuedCount
+    }
+
+    /// ``pendingWriteCount`` without the thread check, for the socket's own use.
+    var queuedCount: Int { queued.count - queuedHead }
 
     var localPort: UInt16? { localAddress?.port }
 
@@ -138,9 +149,9 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         if events & UInt32(EPOLLIN.rawValue) != 0 { readReady = true }
         if events & UInt32(EPOLLOUT.rawValue) != 0 { writeReady = true }
         readsThisEvent = 0
-        if writeReady && pendingWriteCount > 0 { flushFromEvent() }
+        if writeReady && queuedCount > 0 { flushFromEvent() }
         guard fd >= 0 else { return }
-        if watchingWritable && writeReady && pendingWriteCount == 0 { watchWritable(false) }
+        if watchingWritable && writeReady && queuedCount == 0 { watchWritable(false) }
         switch delegate {
         case .none: break
         case .conn(let conn):
@@ -177,14 +188,16 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``DatagramHandler``). Throws ``NetError`` (`read`, the address, the errno: ECONNREFUSED
     /// after an ICMP port unreachable on a connected socket) or `.closed`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
+        reactor.checkConfined("DatagramSocket", "receive")
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
         if budgetSpent() { return .wouldBlock }
         return try receiveNow(into: buffer)
     }
 
     /// One `recvmsg` with readiness tracking and no budget (the async level bounds itself).
     func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
-        reactor.assertOnReactor()
         guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
         let outcome: IOResult<Syscall.ReceivedMessage>
         if packetInfo {
@@ -211,6 +224,8 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// Reactor thread only; one call counts once against the per-event budget. Throws
     /// ``NetError`` as ``receive(into:)``, or what `body` throws.
     public func receiveBatch(maxCount: Int = 32, _ body: (ReceivedDatagram) throws -> Void) throws -> IOResult<Int> {
+        reactor.checkConfined("DatagramSocket", "receiveBatch")
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
         if budgetSpent() { return .wouldBlock }
         let result = try receiveBatchNow(maxCount: maxCount)
         if case .processed(let count) = result {
@@ -227,8 +242,8 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// One `recvmmsg` into the reactor's receive vector; the caller reads the messages out
     /// before the next batch receive on this reactor.
     func receiveBatchNow(maxCount: Int) throws(NetError) -> IOResult<Int> {
-        reactor.assertOnReactor()
         guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
         let count = max(1, min(maxCount, MessageVector.capacity))
         let vector = reactor.receiveVector

@@ -47,6 +47,9 @@ extension SocketAddress {
             guard !host.contains(":") else { return nil }  // bare IPv6 needs brackets
             portText = text[text.index(after: colon)...]
         }
+        // No host name or address literal is longer than a DNS name (253 bytes): longer text
+        // is refused here rather than handed to the resolver.
+        guard host.utf8.count <= 253 else { return nil }
         guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
               let port = UInt16(portText) else { return nil }
         return (String(host), port)

@@ -28,10 +28,10 @@ public enum SocketOption: Sendable, Hashable {
 }
 
 extension StreamSocket {
-    /// Sets an integer option (booleans are 0 or 1). Reactor thread only.
-    /// Throws ``NetError`` (`setsockopt`, errno) or `.closed`.
+    /// Sets an integer option (booleans are 0 or 1). Reactor thread only
+    /// (checked: traps elsewhere). Throws ``NetError`` (`setsockopt`, errno) or `.closed`.
     public func setOption(_ option: SocketOption, _ value: Int32) throws(NetError) {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "setOption")
         guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
         let (level, name) = option.levelAndName
         try Syscall.setIntOption(fd, level: level, name: name, value: value)
@@ -39,7 +39,7 @@ extension StreamSocket {
 
     /// Reads an integer option. Reactor thread only.
     public func option(_ option: SocketOption) throws(NetError) -> Int32 {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "option")
         guard fd >= 0 else { throw NetError(.closed, operation: "getsockopt", address: remoteAddress?.description) }
         let (level, name) = option.levelAndName
         return try Syscall.getIntOption(fd, level: level, name: name)
@@ -47,7 +47,7 @@ extension StreamSocket {
 
     /// SO_LINGER: nil turns it off; 0 makes close send a reset. Reactor thread only.
     public func setLinger(seconds: Int32?) throws(NetError) {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "setLinger")
         guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
         try Syscall.setLinger(fd, seconds: seconds)
     }

@@ -6,10 +6,17 @@ import Synchronization
 /// reads and writes, readiness tracking, counters and options.
 ///
 /// The handler level works with it directly through a ``StreamHandler``; ``TCPConn`` wraps
-/// it for async/await. Reads, writes and handler calls happen on the reactor thread only;
-/// ``close()``, the addresses and the counters may be used from any thread.
-// @unchecked Sendable: mutable state is confined to `reactor`'s thread (asserted); the
-// counters are atomics and the addresses are written once before the socket is shared.
+/// it for async/await.
+///
+/// Threading: reads, writes, ``closeWrite()``, options, ``pendingWriteBytes`` and handler
+/// calls happen on the reactor thread only, and that is checked in every build: called from
+/// another thread they trap with a message naming the type and the method (once the reactor
+/// has stopped they fail with `.closed` instead). ``close()``, ``abort()``, the
+/// addresses and the counters may be used from any thread.
+// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
+// public method that touches it checks so in release builds too (`checkConfined`); `close()`
+// and `abort()` from elsewhere hop to that thread; the counters are atomics; the addresses
+// and the reactor are `let`s set before the socket is shared.
 public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// The reactor that owns this socket.
     public let reactor: Reactor
@@ -64,7 +71,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// Makes `handler` receive this socket's callbacks (reactor thread only). The socket keeps
     /// a strong reference until it is closed.
     public func setHandler(_ handler: any StreamHandler) {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "setHandler")
         delegate = .handler(handler)
         if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
     }
@@ -76,11 +83,15 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     public var bytesRead: UInt64 { bytesReadCounter.load(ordering: .relaxed) }
     /// Bytes written to the socket so far.
     public var bytesWritten: UInt64 { bytesWrittenCounter.load(ordering: .relaxed) }
-    /// Monotonic nanoseconds (CLOCK_MONOTONIC) of the last read or write, at the reactor's loop granularity.
+    /// Nanoseconds on the reactor's clock (``Reactor/now``: CLOCK_MONOTONIC unless the reactor
+    /// was given a ``ReactorClock``) of the last read or write, at the loop's granularity. Any thread.
     public var lastActivity: UInt64 { lastActivityCounter.load(ordering: .relaxed) }
 
-    /// Bytes queued by ``send(_:)`` and not yet written.
-    public var pendingWriteBytes: Int { outbound.readableBytes }
+    /// Bytes queued by ``send(_:)`` and not yet written. Reactor thread only (checked).
+    public var pendingWriteBytes: Int {
+        reactor.checkConfined("StreamSocket", "pendingWriteBytes")
+        return outbound.readableBytes
+    }
 
     // MARK: events
 
@@ -116,7 +127,16 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// Reads into `buffer` without blocking: `.processed(n)` with n > 0 bytes, `.processed(0)`
     /// at end of stream, or `.wouldBlock`. Reactor thread only; bounded per readiness event
     /// (see ``StreamHandler``). Throws ``NetError`` (`read`, the peer's address, the errno).
+    /// Called from another thread it traps (see the type's threading rules).
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
+        reactor.checkConfined("StreamSocket", "read")
+        return try readWithinBudget(into: buffer)
+    }
+
+    /// ``read(into:)`` once the thread is checked.
+    @inline(__always)
+    private func readWithinBudget(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
+        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
         if readsThisEvent >= Reactor.maxReadsPerEvent {
             if !readRedispatchQueued {
                 readRedispatchQueued = true
@@ -132,8 +152,9 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// which must not keep the pointer. The handler-level fast path: no buffer per connection.
     /// Same results and budget as ``read(into:)``; rethrows what `body` throws.
     public func receive(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> IOResult<Int> {
+        reactor.checkConfined("StreamSocket", "receive")
         let scratch = reactor.scratch
-        let result = try read(into: scratch)
+        let result = try readWithinBudget(into: scratch)
         if case .processed(let count) = result, count > 0 {
             try body(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
         }
@@ -143,8 +164,8 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// One read syscall with readiness tracking and no budget (the async level bounds itself).
     @inline(__always)
     func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        reactor.assertOnReactor()
         guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
+        reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
         let result = try Syscall.read(fd, into: buffer, address: remoteAddress)
         switch result {
@@ -165,9 +186,16 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     // MARK: writing
 
     /// Writes as much of `bytes` as the kernel takes now, without blocking or queueing:
-    /// `.processed(n)` (n may be less than `bytes.count`) or `.wouldBlock`. Reactor thread only.
+    /// `.processed(n)` (n may be less than `bytes.count`) or `.wouldBlock`. Reactor thread only
+    /// (called from another thread it traps).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "write")
+        return try writeNow(bytes)
+    }
+
+    /// ``write(_:)`` once the thread is checked.
+    @inline(__always)
+    func writeNow(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> IOResult<Int> {
         guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
         guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
         guard writeReady else { return .wouldBlock }
@@ -178,8 +206,8 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
 
     /// A gathering write of several buffers' readable bytes in one syscall (up to 64 at once).
     func writeVectored(_ buffers: UnsafeBufferPointer<ByteBuffer>, skipping skip: Int) throws(NetError) -> IOResult<Int> {
-        reactor.assertOnReactor()
         guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
+        reactor.assertOnReactor()
         guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
         guard writeReady else { return .wouldBlock }
         let count = min(buffers.count, 64)
@@ -217,13 +245,14 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
 
     /// Writes `bytes` now as far as the kernel takes them and queues the rest, which is written
     /// when the socket becomes writable; ``StreamHandler/writable(_:)`` follows once the queue
-    /// is empty. Check ``pendingWriteBytes`` to apply back-pressure. Reactor thread only.
-    /// Throws ``NetError`` when the socket is closed, its write side is shut, or the write fails
+    /// is empty. Check ``pendingWriteBytes`` to apply back-pressure. Reactor thread only (called
+    /// from another thread it traps). Throws ``NetError`` when the socket is closed, its write side is shut, or the write fails
     /// (the socket is then closed and the handler told).
     public func send(_ bytes: UnsafeRawBufferPointer) throws(NetError) {
+        reactor.checkConfined("StreamSocket", "send")
         var offset = 0
         if outbound.readableBytes == 0 {
-            switch try write(bytes) {
+            switch try writeNow(bytes) {
             case .processed(let count): offset = count
             case .wouldBlock: break
             }
@@ -260,9 +289,9 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     // MARK: closing
 
     /// Half-close: after every queued byte is written, shuts the write side (the peer reads
-    /// end of stream); reading goes on. Idempotent. Reactor thread only.
+    /// end of stream); reading goes on. Idempotent. Reactor thread only (checked).
     public func closeWrite() {
-        reactor.assertOnReactor()
+        reactor.checkConfined("StreamSocket", "closeWrite")
         guard fd >= 0, !outputShutdown else { return }
         if outbound.readableBytes > 0 {
             closeWriteWhenFlushed = true

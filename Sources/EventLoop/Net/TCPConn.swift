@@ -92,14 +92,18 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     /// The slow path of ``read(into:)`` from another executor, kept out of line so that the
     /// common path's async frame stays small (it is part of every idle connection's memory).
+    /// `@concurrent`: it must leave the caller's actor, so that the executor preference it sets
+    /// decides where the read runs (in the caller's isolation the actor's executor would).
     @inline(never)
+    @concurrent
     private func readAfterHop(into buffer: inout ByteBuffer) async throws -> Int {
         try failIfStopped("read")
         return try await withTaskExecutorPreference(reactor) { try await self.readOnPreferredExecutor(into: &buffer) }
     }
 
-    /// A plain nonisolated async function: entering it switches to the task's preferred
+    /// `@concurrent` (not the caller's executor): entering it switches to the task's preferred
     /// executor, which ``readAfterHop(into:)`` has just made this reactor.
+    @concurrent
     private func readOnPreferredExecutor(into buffer: inout ByteBuffer) async throws -> Int {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "read", address: remoteAddress?.description) }
         return try await read(into: &buffer)
@@ -258,23 +262,42 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try await writeAfterHop(buffer)
     }
 
+    /// `@concurrent` for the reason given at ``readAfterHop(into:)``.
     @inline(never)
+    @concurrent
     private func writeAfterHop(_ buffer: ByteBuffer) async throws {
         try failIfStopped("write")
         try await withTaskExecutorPreference(reactor) { try await self.writeOnPreferredExecutor(buffer) }
     }
 
     /// See ``readOnPreferredExecutor(into:)``.
+    @concurrent
     private func writeOnPreferredExecutor(_ buffer: ByteBuffer) async throws {
         guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "write", address: remoteAddress?.description) }
         try await writeOnReactor(buffer)
     }
 
     /// See ``Conn/write(contentsOf:)``: gathering writes of up to 64 buffers per syscall.
-    public func write(contentsOf buffers: [ByteBuffer]) async throws {
+    // nonisolated(nonsending), as ``write(_:)``: on the reactor it writes without an executor
+    // switch; from elsewhere it hops.
+    public nonisolated(nonsending) func write(contentsOf buffers: [ByteBuffer]) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffers) }
+        try await writeAfterHop(buffers)
+    }
+
+    /// `@concurrent` for the reason given at ``readAfterHop(into:)``.
+    @inline(never)
+    @concurrent
+    private func writeAfterHop(_ buffers: [ByteBuffer]) async throws {
         try failIfStopped("write")
-        try await withTaskExecutorPreference(reactor) { try await self.writeOnReactor(buffers) }
+        try await withTaskExecutorPreference(reactor) { try await self.writeOnPreferredExecutor(buffers) }
+    }
+
+    /// See ``readOnPreferredExecutor(into:)``.
+    @concurrent
+    private func writeOnPreferredExecutor(_ buffers: [ByteBuffer]) async throws {
+        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "write", address: remoteAddress?.description) }
+        try await writeOnReactor(buffers)
     }
 
     /// One buffer: the hot path, non-generic so that it allocates nothing even unoptimised.
@@ -308,8 +331,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
-        writeBusy = true
+        // Checked before the write is marked busy: a write failing here never began, and must
+        // not leave the connection looking busy to the next one.
         try checkWriteDeadline()
+        writeBusy = true
     }
 
     private func endWrite() {
@@ -320,8 +345,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
-    /// Several buffers: gathering writes (sendmsg with up to 64 iovecs per call).
-    func writeOnReactor(_ buffers: [ByteBuffer]) async throws {
+    /// Several buffers: gathering writes (sendmsg with up to 64 iovecs per call). On the
+    /// reactor only: `nonisolated(nonsending)` keeps it on the caller's (the reactor's) executor.
+    nonisolated(nonsending) func writeOnReactor(_ buffers: [ByteBuffer]) async throws {
         try beginWrite()
         defer { endWrite() }
         var index = 0
@@ -398,7 +424,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     // MARK: closing
 
     /// See ``Conn/closeWrite()``: after a pending write finishes, shuts the write side.
-    public func closeWrite() async throws {
+    // nonisolated(nonsending): on the reactor it runs at once; elsewhere `submit` does the hop.
+    public nonisolated(nonsending) func closeWrite() async throws {
         if reactor.isCurrent { return try closeWriteOnReactor() }
         try failIfStopped("shutdown")
         try await reactor.submit { try self.closeWriteOnReactor() }

@@ -2,6 +2,8 @@ extension UDPConn {
     /// Sets the read deadline (Go's `SetReadDeadline`): a pending or later read throws
     /// ``NetError`` `.timeout` once it passes, a deadline already past fails the next read at
     /// once, and moving or clearing it (nil) re-arms a pending read. The socket stays usable.
+    /// The deadline is read on the reactor's clock (``Reactor/now``: the system's monotonic
+    /// clock, or the ``ReactorClock`` the reactor was made with), as TCP's are.
     /// Callable from any thread (applied on the reactor, in order with the caller's later
     /// calls). O(1).
     public func setReadDeadline(_ deadline: Deadline?) {
@@ -35,7 +37,7 @@ extension UDPConn {
         if reading { readDeadline = deadline } else { writeDeadline = deadline }
         let waiting = reading ? readWaiter != nil : writeWaiter != nil
         guard waiting, deadline != .max else { return }
-        if deadline <= Syscall.monotonicNanoseconds() {
+        if deadline <= reactor.clockNanoseconds() {
             expire(reading: reading)
         } else {
             armTimer(reading: reading)
@@ -46,7 +48,7 @@ extension UDPConn {
     @inline(__always)
     func checkDeadline(reading: Bool) throws(NetError) {
         let deadline = reading ? readDeadline : writeDeadline
-        if deadline != .max && deadline <= Syscall.monotonicNanoseconds() { throw timeoutError(reading: reading) }
+        if deadline != .max && deadline <= reactor.clockNanoseconds() { throw timeoutError(reading: reading) }
     }
 
     /// Before a read or write suspends: fail now if its deadline passed, else make sure a timer

@@ -202,7 +202,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         let socket = self.socket
         while true {
             let outcome = try datagram.data.withUnsafeReadableBytes { bytes throws(NetError) in
-                try socket.sendNow(bytes, to: datagram.remoteAddress, from: datagram.localAddress)
+                try socket.sendNowUnchecked(bytes, to: datagram.remoteAddress, from: datagram.localAddress)
             }
             if case .processed = outcome { return }
             try await waitForWritable()
@@ -230,8 +230,10 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "UDPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: socket.addressText) }
-        writeBusy = true
+        // Checked before the write is marked busy: a write failing here never began, and must
+        // not leave the socket looking busy to the next one.
         try checkDeadline(reading: false)
+        writeBusy = true
     }
 
     /// Fairness: a socket that always has datagrams waits one pass like everyone else.
@@ -284,7 +286,10 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     /// Runs `body` with this reactor as the task's executor (for calls from elsewhere).
+    /// `@concurrent`: it must leave the caller's actor, so that the executor preference it sets
+    /// decides where `body` runs (in the caller's isolation the actor's executor would).
     @inline(never)
+    @concurrent
     func hop<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         try failIfStopped(operation)
         return try await withTaskExecutorPreference(reactor) {
