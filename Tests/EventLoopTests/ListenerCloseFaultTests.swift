@@ -1,0 +1,47 @@
+@testable import EventLoop
+import EventLoopTesting
+import Glibc
+import Testing
+
+/// A listener closed while its accept loop backs off from an injected persistent accept4
+/// error: the pending accept ends with `.closed`, the backoff timer that fires afterwards finds
+/// the socket gone and does nothing, and the reactor does not spin.
+@Suite struct ListenerCloseFaultTests {
+    @Test(arguments: [ENOBUFS, ENOMEM])
+    func closeDuringAcceptBackoffFailsThePendingAcceptWithoutSpinning(code: Int32) async throws {
+        // The listener has a reactor of its own, so its wake-ups are the acceptor's.
+        try await withReactorGroup(reactors: 2) { group in
+            let reactor = group.reactors[1]
+            let listener = try await Listener.listen(.loopbackIPv4(), on: reactor)
+            let address = listener.address
+            try await FaultInjection.withFaults { faults in
+                let storm = faults.install(.onReactor(reactor, .accept, fd: AcceptBackoffTests.listeningFD(listener), .fail(code)))
+                let pending = Task { try await listener.accept() }
+                try await waitUntil { listener.state.withLock { !$0.waiters.isEmpty } }
+                let client = try await Dialer().dial(address, on: group.reactors[0])
+                defer { client.close() }
+                try await waitUntil(within: 20) { faults.hits(storm) >= 2 }
+                #expect(listener.resourceFailures >= 2)
+
+                listener.close()
+                await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
+                    try await withTimeout(10) { try await pending.value }
+                }
+                // The listening socket is gone once the reactor ran the close.
+                try await waitUntil { reactor.openSocketCount == 0 }
+                let matched = faults.matched(storm)
+                let wakeups = reactor.wakeups
+                // Watch the listener's reactor for several backoff periods (from the other
+                // reactor): the pending backoff timer fires once and finds nothing to accept.
+                let window = Duration.nanoseconds(Int64(5 * Acceptor.resourceBackoffNanoseconds))
+                try await group.reactors[0].sleep(for: window)
+                #expect(faults.matched(storm) == matched, "accept4 called on a closed listener")
+                let extra = reactor.wakeups - wakeups
+                #expect(extra <= 20, "\(extra) wake-ups of an idle reactor in \(window)")
+                await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
+                    try await listener.accept()
+                }
+            }
+        }
+    }
+}
