@@ -78,7 +78,7 @@ import TestSupport
                 try await pair.server.write(ByteBuffer(bytes: [0x2A]))
                 try await waitUntil { faults.hits(blocked) >= 1 }
             }
-            try await waitUntil { try await Self.isParked(pair.client, writing: true) }
+            try await waitUntil(within: 20) { try await Self.isParked(pair.client, writing: true) }
             #expect(faults.hits(short) == (shortSendFirst ? 1 : 0))
             #expect(faults.hits(blocked) >= 1)
             #expect(pair.client.stats.bytesWritten == (shortSendFirst ? 1000 : 0))
@@ -107,7 +107,7 @@ import TestSupport
             }
             // Installed once the read is parked (its first recv found nothing): the next recv,
             // the one the peer's bytes bring, is reset.
-            try await waitUntil { try await Self.isParked(pair.server, writing: false) }
+            try await waitUntil(within: 20) { try await Self.isParked(pair.server, writing: false) }
             let reset = faults.install(.onReactor(reactor, .recv, fd: pair.server.socket.fd, .fail(ECONNRESET)) { $0 == 1 })
             try await pair.client.write(ByteBuffer(bytes: [1, 2, 3]))
             let error = await #expect(throws: NetError.self) { try await withTimeout(10) { try await reader.value } }
@@ -132,11 +132,24 @@ import TestSupport
             let pair = try await LoopbackPair.make(group: group)
             let reactor = pair.server.reactor
             try await FaultInjection.withFaults { faults in
+                let readerEnded = Locked<String?>(nil)
                 let reader = Task { () async throws -> Int in
                     var buffer = ByteBuffer()
-                    return try await pair.server.read(into: &buffer)
+                    do {
+                        let count = try await pair.server.read(into: &buffer)
+                        readerEnded.withLock { $0 = "returned \(count)" }
+                        return count
+                    } catch {
+                        readerEnded.withLock { $0 = "threw \(error)" }
+                        throw error
+                    }
                 }
-                try await waitUntil { try await Self.isParked(pair.server, writing: false) }
+                do {
+                    try await waitUntil(within: 20) { try await Self.isParked(pair.server, writing: false) }
+                } catch let error as TimeoutError {
+                    Issue.record("round \(round): the read did not park (\(readerEnded.withLock { $0 } ?? "still running"))")
+                    throw error
+                }
                 let reset = faults.install(.onReactor(reactor, .recv, fd: pair.server.socket.fd, .fail(ECONNRESET)) { $0 == 1 })
                 async let poke: Void = { try? await pair.client.write(ByteBuffer(bytes: [1, 2, 3])) }()
                 let elapsed = try await Self.timedShutdown(group)
