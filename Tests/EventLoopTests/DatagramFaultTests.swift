@@ -109,7 +109,7 @@ import TestSupport
                 #expect(client.stats.datagramsWritten == 0)
                 faults.lift(full)
                 try await server.write(ByteBuffer(bytes: [2]), to: clientAddress)
-                try await withTimeout(10) { try await writer.value }
+                try await value(of: writer)
                 #expect(completed.withLock { $0 })
                 let received = try await Self.readOne(server)
                 #expect(received.readableBytes == 300 && Pattern.matches(received, at: 0))

@@ -24,15 +24,17 @@ import Testing
                 })
                 let pending = Task { try await listener.accept() }
                 try await waitUntil { listener.state.withLock { !$0.waiters.isEmpty } }
+                let start = ContinuousClock.now
                 let client = try await Dialer().dial(address, on: group.reactors[0])
                 defer { client.close() }
                 // Each failure is counted once the acceptor has handled it (and begun its backoff).
                 try await waitUntil(within: 20) { listener.resourceFailures >= 2 }
                 #expect(faults.hits(storm) >= 2)
+                AcceptBackoffTests.expectBackoff(hits: accepts.value, since: start)
 
                 listener.close()
                 await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
-                    try await withTimeout(10) { try await pending.value }
+                    try await value(of: pending)
                 }
                 // The listening socket is gone once the reactor ran the close.
                 try await waitUntil { reactor.openSocketCount == 0 }
@@ -50,5 +52,17 @@ import Testing
                 }
             }
         }
+    }
+}
+
+extension AcceptBackoffTests {
+    /// Expects `hits` failed accept4 calls since `start` to be spaced by the backoff period
+    /// (timers never fire early): a loop that retried at once would make many more. One call
+    /// may predate `start` (a new listener tries once before any connection), hence `hits - 2`.
+    static func expectBackoff(hits: Int, since start: ContinuousClock.Instant,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+        let elapsed = ContinuousClock.now - start
+        let backoff = Duration.nanoseconds(Int64(Acceptor.resourceBackoffNanoseconds))
+        #expect(elapsed >= backoff * max(0, hits - 2), "\(hits) failed accepts in \(elapsed)", sourceLocation: sourceLocation)
     }
 }

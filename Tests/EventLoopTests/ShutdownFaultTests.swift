@@ -12,10 +12,16 @@ import TestSupport
     /// A generous bound for `shutdown()` on a loaded 2-core machine (it takes milliseconds).
     static let shutdownBound = Duration.seconds(5)
 
-    /// Shuts `group` down and returns how long it took (failing the test past 10 s).
+    /// Shuts `group` down and returns how long it took; throws ``TimeoutError`` past 10 s
+    /// (polled, not awaited: a shutdown that never returns must fail the test, not hang it).
     static func timedShutdown(_ group: ReactorGroup) async throws -> Duration {
         let start = ContinuousClock.now
-        try await withTimeout(10) { await group.shutdown() }
+        let returned = ShutdownCounter()
+        Task {
+            await group.shutdown()
+            returned.increment()
+        }
+        try await waitUntil(within: 10) { returned.value == 1 }
         return ContinuousClock.now - start
     }
 
@@ -40,6 +46,7 @@ import TestSupport
             let pending = Task { try await listener.accept() }
             try await waitUntil { listener.state.withLock { !$0.waiters.isEmpty } }
             let wakeupsBefore = reactor.wakeups
+            let start = ContinuousClock.now
             // The connection stays in the kernel's backlog while every accept4 fails.
             let client = try await Dialer().dial(address, on: group.reactors[0])
             defer { client.close() }
@@ -47,12 +54,13 @@ import TestSupport
             try await waitUntil(within: 20) { listener.resourceFailures >= 3 }
             let hits = accepts.value
             #expect(reactor.wakeups - wakeupsBefore <= UInt64(3 * hits + 10), "the accept loop spins")
+            AcceptBackoffTests.expectBackoff(hits: hits, since: start)
 
             let elapsed = try await Self.timedShutdown(group)
             #expect(elapsed < Self.shutdownBound, "shutdown took \(elapsed) during an accept backoff")
             // The shutdown closed the listening socket under the pending call (see accept()).
             await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
-                try await withTimeout(10) { try await pending.value }
+                try await value(of: pending)
             }
             await #expect(throws: NetError(.shuttingDown, operation: "accept", address: address.description)) {
                 try await listener.accept()
@@ -91,7 +99,7 @@ import TestSupport
 
             let elapsed = try await Self.timedShutdown(group)
             #expect(elapsed < Self.shutdownBound, "shutdown took \(elapsed) with a parked write")
-            let error = await #expect(throws: NetError.self) { try await withTimeout(10) { try await writer.value } }
+            let error = await #expect(throws: NetError.self) { try await value(of: writer) }
             #expect(error?.code == .reactorStopped, "\(String(describing: error))")
             #expect(error?.operation == "write")
             #expect(error?.description.contains(peer.description) == true)
@@ -116,7 +124,7 @@ import TestSupport
             try await waitUntil(within: 20) { try await Self.isParked(pair.server, writing: false) }
             let reset = faults.install(.onReactor(reactor, .recv, fd: pair.server.socket.fd, .fail(ECONNRESET)) { $0 == 1 })
             try await pair.client.write(ByteBuffer(bytes: [1, 2, 3]))
-            let error = await #expect(throws: NetError.self) { try await withTimeout(10) { try await reader.value } }
+            let error = await #expect(throws: NetError.self) { try await value(of: reader) }
             #expect(error?.errno == ECONNRESET)
             #expect(faults.hits(reset) == 1)
             let elapsed = try await Self.timedShutdown(group)
@@ -161,8 +169,8 @@ import TestSupport
                 let elapsed = try await Self.timedShutdown(group)
                 await poke
                 #expect(elapsed < Self.shutdownBound, "round \(round): shutdown took \(elapsed)")
-                let outcome = try await withTimeout(10) { await reader.result }
-                switch outcome {
+                let ending = try await outcome(of: reader)
+                switch ending {
                 case .success(let count):
                     Issue.record("round \(round): the read returned \(count) byte(s) instead of failing")
                 case .failure(let error as NetError) where error.errno == ECONNRESET:
