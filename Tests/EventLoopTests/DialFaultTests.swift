@@ -10,15 +10,15 @@ import Testing
 ///
 /// A connect fault is aimed at a descriptor number, and the dialling socket's number is not
 /// known before the dial: it is the lowest free number then. So the fault is installed on the
-/// few numbers from the lowest free one now, scoped to the dialling reactor's thread, where the
+/// numbers around the lowest free one now, scoped to the dialling reactor's thread, where the
 /// dial is the only connect: no other test's socket can be affected, whatever its number. One
 /// shot across all of them: the first connect on that thread fails, later ones do not. Tests
 /// running in parallel may take those numbers first; the dial is then tried again.
 /// (A fault on every possible number would make every hooked syscall of the process scan a
 /// long table under the seam's lock, and slow the parallel tests.)
 @Suite struct DialFaultTests {
-    /// How many descriptor numbers, from the lowest free one, the fault covers.
-    static let reach: Int32 = 32
+    /// How many descriptor numbers below and above the lowest free one the fault covers.
+    static let reach: Int32 = 64
     /// How many times a dial is tried before the test gives up on the fault firing.
     static let tries = 20
 
@@ -28,7 +28,8 @@ import Testing
         let lowestFree = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         Glibc.close(lowestFree)
         let box = OneShot()
-        return (lowestFree..<(lowestFree + reach)).map { fd in
+        // Others may close descriptors below it meanwhile, or open some at it and above.
+        return (max(0, lowestFree - reach)..<(lowestFree + reach)).map { fd in
             faults.install(.onReactor(reactor, .connect, fd: fd, .fail(code)) { _ in box.take() })
         }
     }
@@ -59,6 +60,7 @@ import Testing
                         #expect(error == NetError(.system(errno: code), operation: "connect", address: address.description))
                         #expect(Self.hits(ids, in: faults) == 1)
                     }
+                    faults.lift()
                     #expect(dialling.openSocketCount == 0, "the failed dial's socket was not closed")
                 }
                 #expect(fired, "the injected connect failure never fired")
