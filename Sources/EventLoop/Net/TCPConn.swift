@@ -308,8 +308,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
-        writeBusy = true
+        // Before marking the write busy: the caller's `endWrite()` runs only once this returns.
         try checkWriteDeadline()
+        writeBusy = true
     }
 
     private func endWrite() {

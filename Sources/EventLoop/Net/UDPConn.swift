@@ -230,8 +230,9 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "UDPConn state used off its reactor")
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: socket.addressText) }
-        writeBusy = true
+        // Before marking the write busy: the caller's reset of `writeBusy` runs only once this returns.
         try checkDeadline(reading: false)
+        writeBusy = true
     }
 
     /// Fairness: a socket that always has datagrams waits one pass like everyone else.
