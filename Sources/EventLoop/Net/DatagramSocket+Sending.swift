@@ -53,6 +53,11 @@ extension DatagramSocket {
                     continue
                 }
                 lastRefusedDatagrams = vector.datagramCounts[0]
+                // sendmmsg fails only when its first message is refused: on an unconnected
+                // socket, name that message's destination, as a single send does.
+                if error.address == nil, let destination = datagram(0).destination {
+                    throw NetError(error.code, operation: error.operation, address: destination.description, underlying: error.underlying)
+                }
                 throw error
             }
             guard case .processed(let sent) = result else {
