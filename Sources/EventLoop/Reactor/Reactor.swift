@@ -76,12 +76,11 @@ public final class Reactor: @unchecked Sendable {
     lazy var sendVector = MessageVector(receiving: false)
     /// This reactor's buffer memory: reads go into its chunks, and an idle connection holds none.
     public let bufferPool: BufferPool
-    /// Pipes for splice relays (reactor thread only).
-    let pipePool = PipePool()
-    /// The tasks `Listener.serve` started for this reactor's connections, while their handlers
-    /// run. Nothing holds a handle to them, so nothing else can cancel them, and their waits
-    /// skip the cancellation handler (see `TCPConn.servingTask`). Reactor thread only.
-    @exclusivity(unchecked) var servingTasks = Set<UnsafeCurrentTask>()
+    /// Values the reactor's users keep per reactor (``ReactorLocalKey``), one slot per key.
+    /// Reactor thread only.
+    @exclusivity(unchecked) var locals = [AnyObject?](repeating: nil, count: ReactorLocals.capacity)
+    /// What those users asked to run at shutdown (``onShutdown(_:)``). Reactor thread only.
+    var shutdownHooks: [() -> Void] = []
 
     struct Slot {
         var generation: UInt32 = 0
