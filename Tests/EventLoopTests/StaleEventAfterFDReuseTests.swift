@@ -1,5 +1,4 @@
 @testable import EventLoop
-import CEventLoop
 import EventLoopTesting
 import Glibc
 import Synchronization
@@ -13,7 +12,7 @@ import Testing
         // written by `handleEvents` and read by the test, both inside one `reactor.submit`
         // closure on the reactor thread.
         var events = 0
-        func handleEvents(_ events: UInt32) { self.events += 1 }
+        func handleEvents(_ events: Readiness) { self.events += 1 }
         func reactorStopped() {}
     }
 
@@ -47,21 +46,21 @@ import Testing
             try await reactor.submit { () throws -> Outcome in
                 let old = Recorder()
                 let oldFD = try Syscall.eventFD()
-                let oldToken = try reactor.register(fd: oldFD, events: UInt32(EPOLLIN.rawValue), handler: old)
+                let oldToken = try reactor.register(fd: oldFD, interest: .readable, handler: old).token
                 reactor.release(token: oldToken)
                 Syscall.close(oldFD)
 
                 let fresh = Recorder()
                 let newFD = try Syscall.eventFD()
                 defer { Syscall.close(newFD) }
-                let newToken = try reactor.register(fd: newFD, events: UInt32(EPOLLIN.rawValue), handler: fresh)
+                let newToken = try reactor.register(fd: newFD, interest: .readable, handler: fresh).token
                 defer { reactor.release(token: newToken) }
 
                 // An event still carrying the old registration's token, as epoll_wait could
                 // return it in the same batch that closed the old descriptor.
-                reactor.dispatch(token: oldToken, events: UInt32(EPOLLIN.rawValue))
+                reactor.dispatch(token: oldToken, readiness: .readable)
                 let stale = fresh.events + old.events
-                reactor.dispatch(token: newToken, events: UInt32(EPOLLIN.rawValue))
+                reactor.dispatch(token: newToken, readiness: .readable)
                 return Outcome(
                     sameDescriptor: oldFD == newFD,
                     sameSlot: oldToken & 0xffff_ffff == newToken & 0xffff_ffff,
@@ -78,12 +77,12 @@ import Testing
             let fresh = Recorder()
             let fd = try await reactor.submit { () throws -> Int32 in
                 let first = try Syscall.eventFD()
-                let token = try reactor.register(fd: first, events: UInt32(EPOLLIN.rawValue), handler: Recorder())
+                let registration = try reactor.register(fd: first, interest: .readable, handler: Recorder())
                 Syscall.eventFDSignal(first)  // an event is now pending for the old registration
-                reactor.release(token: token)
+                reactor.release(registration)
                 Syscall.close(first)
                 let second = try Syscall.eventFD()
-                _ = try reactor.register(fd: second, events: UInt32(EPOLLIN.rawValue), handler: fresh)
+                _ = try reactor.register(fd: second, interest: .readable, handler: fresh)
                 return second
             }
             Syscall.eventFDSignal(fd)

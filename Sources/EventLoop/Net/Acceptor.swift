@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 
 /// One listening socket on one reactor: accepts in bounded batches and hands each new
@@ -16,8 +15,13 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
     let address: SocketAddress
     /// Strong until this acceptor closes (the listener keeps its acceptors until then too).
     var listener: Listener?
-    var fd: Int32
-    var token: UInt64 = 0
+    /// The descriptor, its token and interest with the reactor.
+    @exclusivity(unchecked) var registration: Registration
+    /// The descriptor (-1 once closed): the registration's.
+    var fd: Int32 {
+        @inline(__always) get { registration.fd }
+        set { registration.fd = newValue }
+    }
     var ready = true
     var paused = false
     var backingOff = false
@@ -26,13 +30,13 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
     var resourceFailures = 0
 
     init(fd: Int32, address: SocketAddress, reactor: Reactor, listener: Listener) throws(NetError) {
-        self.fd = fd
+        registration = Registration(unregistered: fd)
         self.address = address
         self.reactor = reactor
         self.listener = listener
         reactor.socketOpened()
         do {
-            token = try reactor.register(fd: fd, events: UInt32(EPOLLIN.rawValue), handler: self)
+            registration = try reactor.register(fd: fd, interest: .readable, handler: self)
         } catch {
             reactor.closeSocket(fd)
             self.fd = -1
@@ -40,7 +44,7 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
         }
     }
 
-    func handleEvents(_ events: UInt32) {
+    func handleEvents(_ events: Readiness) {
         redispatchQueued = false
         ready = true
         acceptBatch()
@@ -61,7 +65,7 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
             if accepted == Acceptor.maxAcceptsPerEvent {
                 if !redispatchQueued {
                     redispatchQueued = true
-                    reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+                    reactor.dispatchAgainNextPass(registration, .readable)
                 }
                 return
             }
@@ -116,7 +120,7 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
 
     func close() {
         guard fd >= 0 else { return }
-        reactor.release(token: token)
+        reactor.release(registration)
         reactor.closeSocket(fd)
         fd = -1
         let owner = listener

@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 
 /// Sending on a datagram socket: one datagram at once (`sendNow`), batches through the
@@ -75,17 +74,17 @@ extension DatagramSocket {
         }
     }
 
-    /// A send would have blocked: wait for write readiness, watching EPOLLOUT meanwhile.
+    /// A send would have blocked: wait for write readiness, watching write readiness meanwhile.
     func blockedOnWrite() {
         writeReady = false
         if !watchingWritable { watchWritable(true) }
     }
 
-    /// Starts or stops watching EPOLLOUT. If epoll refuses (it does not for a registered
+    /// Starts or stops watching write readiness. If epoll refuses (it does not for a registered
     /// socket), write readiness is assumed so that no sender waits for an edge that never comes.
     func watchWritable(_ on: Bool) {
         do {
-            try reactor.modify(fd: fd, events: on ? DatagramSocket.interestWithWritable : DatagramSocket.interest, token: token)
+            try reactor.modify(&registration, interest: on ? DatagramSocket.interestWithWritable : DatagramSocket.interest)
             watchingWritable = on
         } catch {
             writeReady = true

@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 import Synchronization
 
@@ -25,8 +24,13 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// True when received datagrams carry their destination address (IP_PKTINFO/IPV6_RECVPKTINFO).
     public let packetInfo: Bool
 
-    var fd: Int32
-    var token: UInt64 = 0
+    /// The descriptor, its token and interest with the reactor.
+    @exclusivity(unchecked) var registration: Registration
+    /// The descriptor (-1 once closed): the registration's.
+    var fd: Int32 {
+        @inline(__always) get { registration.fd }
+        set { registration.fd = newValue }
+    }
     var readReady = true
     var writeReady = true
     var readsThisEvent = 0
@@ -70,11 +74,11 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     }
 
     /// Watched for reading only: on a datagram socket every sent datagram, once delivered,
-    /// frees send-buffer space and so raises a new EPOLLOUT edge, a wake-up per send for
+    /// frees send-buffer space and so raises a new writable edge, a wake-up per send for
     /// nothing. Write readiness is watched only while a send waits (`watchWritable`).
-    static let interest = UInt32(EPOLLIN.rawValue)
-    static let interestWithWritable = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue)
-    /// True while EPOLLOUT is watched (a send would have blocked).
+    static let interest: Readiness = .readable
+    static let interestWithWritable: Readiness = [.readable, .writable]
+    /// True while write readiness is watched (a send would have blocked).
     var watchingWritable = false
     /// Batched sends merge runs of small datagrams to one destination (UDP_SEGMENT); off for
     /// Unix sockets, and turned off for good if the kernel refuses it.
@@ -87,7 +91,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?, packetInfo: Bool,
          segmentation: Bool = true) throws(NetError) {
         reactor.assertOnReactor()
-        self.fd = fd
+        registration = Registration(unregistered: fd)
         self.reactor = reactor
         localAddress = local ?? Syscall.localAddress(fd)
         remoteAddress = remote
@@ -95,7 +99,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         let family = (local ?? remote)?.family
         self.segmentation = segmentation && (family == AF_INET || family == AF_INET6)
         do {
-            token = try reactor.register(fd: fd, events: DatagramSocket.interest, handler: self)
+            registration = try reactor.register(fd: fd, interest: DatagramSocket.interest, handler: self)
         } catch {
             reactor.closeSocket(fd)
             self.fd = -1
@@ -108,7 +112,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     public func setHandler(_ handler: any DatagramHandler) {
         reactor.checkConfined("DatagramSocket", "setHandler")
         delegate = .handler(handler)
-        if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
+        if readReady { reactor.dispatchAgainNextPass(registration, .readable) }
     }
 
     /// True until ``close()`` (or a reactor shutdown) closed the descriptor.
@@ -139,15 +143,15 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
 
     // MARK: events
 
-    func handleEvents(_ events: UInt32) {
-        if events & (UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
+    func handleEvents(_ events: Readiness) {
+        if !events.isDisjoint(with: [.error, .hangUp]) {
             // A pending error (an ICMP port unreachable on a connected socket): the next
             // receive or send reports it.
             readReady = true
             writeReady = true
         }
-        if events & UInt32(EPOLLIN.rawValue) != 0 { readReady = true }
-        if events & UInt32(EPOLLOUT.rawValue) != 0 { writeReady = true }
+        if events.contains(.readable) { readReady = true }
+        if events.contains(.writable) { writeReady = true }
         readsThisEvent = 0
         if writeReady && queuedCount > 0 { flushFromEvent() }
         guard fd >= 0 else { return }
@@ -175,7 +179,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
         if readsThisEvent >= Reactor.maxReadsPerEvent {
             if !readRedispatchQueued {
                 readRedispatchQueued = true
-                reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+                reactor.dispatchAgainNextPass(registration, .readable)
             }
             return true
         }
@@ -288,7 +292,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
 
     func closeNow(error: NetError?) {
         guard fd >= 0 else { return }
-        reactor.release(token: token)
+        reactor.release(registration)
         reactor.closeSocket(fd)
         fd = -1
         queued.removeAll()

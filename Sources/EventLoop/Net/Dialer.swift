@@ -310,7 +310,7 @@ public struct Dialer: Sendable {
 
     /// The error of a finished handshake, or nil when it connected. A writable event with no
     /// error or hang-up says the handshake completed (the kernel reports a failed connect with
-    /// EPOLLERR), so SO_ERROR is read only when one of those came with it, to name the errno.
+    /// an error readiness), so SO_ERROR is read only when one of those came with it, to name the errno.
     static func handshakeError(of conn: TCPConn, address: SocketAddress) -> NetError? {
         guard conn.socket.hangup else { return nil }
         let status = Syscall.pendingError(conn.socket.fd)

@@ -14,6 +14,13 @@ struct SplicePipe {
 /// (``Reactor/openSocketCount``); pooled pipes are counted apart (``idleCount``) and closed at
 /// shutdown, so leak checks see only what connections still hold.
 final class PipePool {
+    /// Each reactor's pool, made on first use; it closes its idle pipes when the reactor shuts down.
+    static let key = ReactorLocalKey<PipePool> { reactor in
+        let pool = PipePool()
+        reactor.onShutdown { pool.closeAll() }
+        return pool
+    }
+
     /// Pipes kept for reuse at most.
     static let maxIdle = 64
     /// The pipe buffer asked for: 256 KiB moves a bulk stream in fewer, larger splices.
@@ -60,4 +67,9 @@ final class PipePool {
         }
         idle.removeAll()
     }
+}
+
+extension Reactor {
+    /// This reactor's pipes for splice relays (reactor thread only).
+    var pipePool: PipePool { local(PipePool.key) }
 }

@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 
 extension StreamSocket {
@@ -46,6 +45,6 @@ extension StreamSocket {
 
     /// Asks for the next pass to deliver a read event again (bounded work per pass).
     func readAgainNextPass() {
-        reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+        reactor.dispatchAgainNextPass(registration, .readable)
     }
 }

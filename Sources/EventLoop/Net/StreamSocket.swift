@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 import Synchronization
 
@@ -25,8 +24,13 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// The address of the peer, when known.
     public let remoteAddress: SocketAddress?
 
-    var fd: Int32
-    var token: UInt64 = 0
+    /// The descriptor, its token and interest with the reactor.
+    @exclusivity(unchecked) var registration: Registration
+    /// The descriptor (-1 once closed): the registration's.
+    var fd: Int32 {
+        @inline(__always) get { registration.fd }
+        set { registration.fd = newValue }
+    }
     // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
     @exclusivity(unchecked) var readReady = true
     @exclusivity(unchecked) var writeReady = true
@@ -49,18 +53,18 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     let bytesWrittenCounter = Atomic<UInt64>(0)
     let lastActivityCounter = Atomic<UInt64>(0)
 
-    static let interest = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+    static let interest: Readiness = [.readable, .writable, .peerClosed]
 
     /// Adopts a connected non-blocking descriptor and registers it. On failure the fd is closed.
     init(adopting fd: Int32, reactor: Reactor, local: SocketAddress?, remote: SocketAddress?) throws(NetError) {
         reactor.assertOnReactor()
-        self.fd = fd
+        registration = Registration(unregistered: fd)
         self.reactor = reactor
         localAddress = local ?? Syscall.localAddress(fd)
         remoteAddress = remote ?? Syscall.remoteAddress(fd)
         lastActivityCounter.store(reactor.loopTime, ordering: .relaxed)
         do {
-            token = try reactor.register(fd: fd, events: StreamSocket.interest, handler: self)
+            registration = try reactor.register(fd: fd, interest: StreamSocket.interest, handler: self)
         } catch {
             reactor.closeSocket(fd)
             self.fd = -1
@@ -73,7 +77,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     public func setHandler(_ handler: any StreamHandler) {
         reactor.checkConfined("StreamSocket", "setHandler")
         delegate = .handler(handler)
-        if readReady { reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue)) }
+        if readReady { reactor.dispatchAgainNextPass(registration, .readable) }
     }
 
     /// True until ``close()`` (or a reactor shutdown) closed the descriptor.
@@ -95,15 +99,15 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
 
     // MARK: events
 
-    func handleEvents(_ events: UInt32) {
-        if events & (UInt32(EPOLLRDHUP.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue)) != 0 {
+    func handleEvents(_ events: Readiness) {
+        if !events.isDisjoint(with: .closedOrFailed) {
             hangup = true
             readReady = true
             writeReady = true
         }
-        if events & UInt32(EPOLLIN.rawValue) != 0 { readReady = true }
+        if events.contains(.readable) { readReady = true }
         readsThisEvent = 0
-        if events & UInt32(EPOLLOUT.rawValue) != 0 { writeReady = true }
+        if events.contains(.writable) { writeReady = true }
         if writeReady && outbound.readableBytes > 0 { flushOutbound() }
         guard fd >= 0 else { return }
         switch delegate {
@@ -140,7 +144,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         if readsThisEvent >= Reactor.maxReadsPerEvent {
             if !readRedispatchQueued {
                 readRedispatchQueued = true
-                reactor.dispatchAgainNextPass(token: token, events: UInt32(EPOLLIN.rawValue))
+                reactor.dispatchAgainNextPass(registration, .readable)
             }
             return .wouldBlock
         }
@@ -334,7 +338,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
 
     func closeNow(error: NetError?) {
         guard fd >= 0 else { return }
-        reactor.release(token: token)
+        reactor.release(registration)
         reactor.closeSocket(fd)
         fd = -1
         if !reactor.bufferPool.recycle(&outbound) { outbound = ByteBuffer() }

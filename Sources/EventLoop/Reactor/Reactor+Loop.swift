@@ -1,22 +1,18 @@
-import CEventLoop
-import Glibc
 
 extension Reactor {
     /// The loop, in the order it runs: timers, tasks, epoll_wait (sleeping until the next timer
     /// when there is nothing to do), dispatch, tasks.
     func runLoop() {
         threadID.store(ReactorThread.currentID, ordering: .relaxed)
-        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(Reactor.maxEventsPerWait))
-        defer { events.deallocate() }
+        var ready = ReadyEvents(capacity: Reactor.maxEventsPerWait)
         while !stopRequested.load(ordering: .acquiring) {
             loopTime = clockNanoseconds()
             runExpiredTimers()
             runTasks()
-            let count = Syscall.epollWait(epollFD, into: events, capacity: Reactor.maxEventsPerWait,
-                                          timeoutMilliseconds: pollTimeout())
+            ready.wait(on: epollFD, timeoutMilliseconds: pollTimeout())
             loopTime = clockNanoseconds()
             wakeupCounter.store(wakeupCounter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-            dispatchReady(events, count: count)
+            dispatchReady(ready)
             runTasks()
         }
         finishShutdown()
@@ -28,21 +24,21 @@ extension Reactor {
         return millisecondsUntilNextTimer() ?? -1
     }
 
-    private func dispatchReady(_ events: UnsafeMutablePointer<epoll_event>, count: Int) {
+    private func dispatchReady(_ ready: borrowing ReadyEvents) {
         if !redispatch.isEmpty {
             swap(&redispatch, &redispatchSpare)
-            for (token, bits) in redispatchSpare { dispatch(token: token, events: bits) }
+            for (token, readiness) in redispatchSpare { dispatch(token: token, readiness: readiness) }
             redispatchSpare.removeAll(keepingCapacity: true)
         }
-        for index in 0..<count {
-            let token = events[index].data.u64
+        for index in 0..<ready.count {
+            let token = ready.token(at: index)
             if token == 0 {
                 // R1, R2 of the wake-up protocol (Reactor+Submission.swift); R3 is `drainInbox`.
                 Syscall.eventFDDrain(wakeFD)
                 wakePending.store(false, ordering: .sequentiallyConsistent)
                 continue
             }
-            dispatch(token: token, events: events[index].events)
+            dispatch(token: token, readiness: ready.readiness(at: index))
         }
     }
 

@@ -71,7 +71,7 @@ extension Reactor {
     /// listens are refused with `.shuttingDown`.
     func finishShutdown() {
         closeEverything()
-        pipePool.closeAll()
+        runShutdownHooks()
         // Tasks woken with errors get their turn here, bounded in time so that a task that
         // keeps re-queueing itself cannot hold the thread.
         let drainDeadline = Syscall.monotonicNanoseconds() &+ Reactor.shutdownDrainNanoseconds

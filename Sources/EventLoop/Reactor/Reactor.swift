@@ -1,4 +1,3 @@
-import CEventLoop
 import Glibc
 import Synchronization
 
@@ -66,8 +65,8 @@ public final class Reactor: @unchecked Sendable {
     let tickNanoseconds: UInt64
     /// The time source when it is not the system's monotonic clock (tests); nil otherwise.
     let clock: (any ReactorClock)?
-    @exclusivity(unchecked) var redispatch: [(token: UInt64, events: UInt32)] = []
-    @exclusivity(unchecked) var redispatchSpare: [(token: UInt64, events: UInt32)] = []
+    @exclusivity(unchecked) var redispatch: [(token: UInt64, readiness: Readiness)] = []
+    @exclusivity(unchecked) var redispatchSpare: [(token: UInt64, readiness: Readiness)] = []
     /// Monotonic nanoseconds, refreshed once per loop pass (cheap "now" for activity stamps).
     @exclusivity(unchecked) public internal(set) var loopTime: UInt64 = 0
     /// A scratch buffer for handler-level reads, reused by every socket of this reactor.
@@ -77,12 +76,11 @@ public final class Reactor: @unchecked Sendable {
     lazy var sendVector = MessageVector(receiving: false)
     /// This reactor's buffer memory: reads go into its chunks, and an idle connection holds none.
     public let bufferPool: BufferPool
-    /// Pipes for splice relays (reactor thread only).
-    let pipePool = PipePool()
-    /// The tasks `Listener.serve` started for this reactor's connections, while their handlers
-    /// run. Nothing holds a handle to them, so nothing else can cancel them, and their waits
-    /// skip the cancellation handler (see `TCPConn.servingTask`). Reactor thread only.
-    @exclusivity(unchecked) var servingTasks = Set<UnsafeCurrentTask>()
+    /// Values the reactor's users keep per reactor (``ReactorLocalKey``), one slot per key.
+    /// Reactor thread only.
+    @exclusivity(unchecked) var locals = [AnyObject?](repeating: nil, count: ReactorLocals.capacity)
+    /// What those users asked to run at shutdown (``onShutdown(_:)``). Reactor thread only.
+    var shutdownHooks: [() -> Void] = []
 
     struct Slot {
         var generation: UInt32 = 0
@@ -116,7 +114,7 @@ public final class Reactor: @unchecked Sendable {
         bufferPool = BufferPool()
         loopTime = origin
         // The wake-up descriptor uses token 0, which no socket registration ever gets.
-        try? Syscall.epollAdd(epollFD, fd: wakeFD, events: UInt32(EPOLLIN.rawValue) | UInt32(EPOLLET.rawValue), data: 0)
+        try? Syscall.epollAdd(epollFD, fd: wakeFD, interest: [.readable, .edgeTriggered], data: 0)
         slots.append(Slot(generation: 0, handler: nil))
         bufferPool.ownerThreadID = { [unowned self] in self.threadID.load(ordering: .relaxed) }
         Reactor.liveThreads.add(1, ordering: .relaxed)
@@ -170,13 +168,14 @@ public final class Reactor: @unchecked Sendable {
 
     // MARK: registration (reactor thread only)
 
-    /// Registers `fd` for edge-triggered readiness and returns its token: slot index in the low
-    /// 32 bits, the slot's generation in the high 32 bits. An event carrying a stale generation
-    /// (the fd was closed and its number reused) is dropped.
+    /// Registers `fd` for edge-triggered readiness of `interest` and returns its
+    /// ``Registration``, whose token is the slot index in the low 32 bits and the slot's
+    /// generation in the high 32 bits. An event carrying a stale generation (the fd was closed
+    /// and its number reused) is dropped.
     ///
     /// Throws `.shuttingDown` once shutdown has begun: the shutdown closes the sockets registered
     /// before it, so one registered later would never be woken (the caller closes the fd).
-    func register(fd: Int32, events: UInt32, handler: any ReactorIOHandler) throws(NetError) -> UInt64 {
+    func register(fd: Int32, interest: Readiness, handler: any ReactorIOHandler) throws(NetError) -> Registration {
         assertOnReactor()
         if isShuttingDown { throw NetError(.shuttingDown, operation: "register") }
         let index: UInt32
@@ -189,22 +188,29 @@ public final class Reactor: @unchecked Sendable {
         slots[Int(index)].handler = handler
         let token = UInt64(slots[Int(index)].generation) << 32 | UInt64(index)
         do {
-            try Syscall.epollAdd(epollFD, fd: fd, events: events | UInt32(EPOLLET.rawValue), data: token)
+            try Syscall.epollAdd(epollFD, fd: fd, interest: interest.union(.edgeTriggered), data: token)
         } catch {
             release(token: token)
             throw error
         }
-        return token
+        return Registration(fd: fd, token: token, interest: interest)
     }
 
-    /// Changes the events a registered `fd` is watched for (edge-triggered still), keeping its
-    /// token. Readiness that holds already is reported again as a new edge.
-    func modify(fd: Int32, events: UInt32, token: UInt64) throws(NetError) {
+    /// Changes what a registered descriptor is watched for (edge-triggered still), keeping its
+    /// token. Readiness that holds already is reported again as a new edge. On failure the
+    /// registration keeps its previous interest.
+    func modify(_ registration: inout Registration, interest: Readiness) throws(NetError) {
         assertOnReactor()
-        try Syscall.epollModify(epollFD, fd: fd, events: events | UInt32(EPOLLET.rawValue), data: token)
+        try Syscall.epollModify(epollFD, fd: registration.fd, interest: interest.union(.edgeTriggered), data: registration.token)
+        registration.interest = interest
     }
 
     /// Forgets a registration; the caller closes the descriptor (which removes it from epoll).
+    func release(_ registration: Registration) {
+        release(token: registration.token)
+    }
+
+    /// Forgets the registration of `token` (a stale token is ignored).
     func release(token: UInt64) {
         assertOnReactor()
         let index = Int(token & 0xffff_ffff)
@@ -217,20 +223,20 @@ public final class Reactor: @unchecked Sendable {
         withExtendedLifetime(handler) {}
     }
 
-    /// Delivers `events` for `token` in the next pass instead of waiting for a new edge
-    /// (used to bound the work done for one socket per pass).
-    func dispatchAgainNextPass(token: UInt64, events: UInt32) {
-        redispatch.append((token, events))
+    /// Delivers `readiness` to `registration`'s handler in the next pass instead of waiting for
+    /// a new edge (used to bound the work done for one socket per pass).
+    func dispatchAgainNextPass(_ registration: Registration, _ readiness: Readiness) {
+        redispatch.append((registration.token, readiness))
     }
 
-    /// Delivers events to the handler of `token`, unless the registration is stale.
+    /// Delivers readiness to the handler of `token`, unless the registration is stale.
     @inline(__always)
-    func dispatch(token: UInt64, events: UInt32) {
+    func dispatch(token: UInt64, readiness: Readiness) {
         let index = Int(token & 0xffff_ffff)
         guard index < slots.count else { return }
         let slot = slots[index]
         guard slot.generation == UInt32(token >> 32), let handler = slot.handler else { return }
-        handler.handleEvents(events)
+        handler.handleEvents(readiness)
     }
 
     /// Counts a socket descriptor as owned by this reactor (balanced by ``socketClosed()``).

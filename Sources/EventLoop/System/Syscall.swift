@@ -194,13 +194,15 @@ enum Syscall {
         try retrying("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
     }
 
-    static func epollAdd(_ epoll: Int32, fd: Int32, events: UInt32, data: UInt64) throws(NetError) {
-        var event = epoll_event(events: events, data: epoll_data_t(u64: data))
+    /// Adds `fd` to `epoll`, watched for `interest`, its events carrying `data`.
+    static func epollAdd(_ epoll: Int32, fd: Int32, interest: Readiness, data: UInt64) throws(NetError) {
+        var event = epoll_event(events: interest.epollEvents, data: epoll_data_t(u64: data))
         _ = try retrying("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) }
     }
 
-    static func epollModify(_ epoll: Int32, fd: Int32, events: UInt32, data: UInt64) throws(NetError) {
-        var event = epoll_event(events: events, data: epoll_data_t(u64: data))
+    /// Changes what a registered `fd` is watched for.
+    static func epollModify(_ epoll: Int32, fd: Int32, interest: Readiness, data: UInt64) throws(NetError) {
+        var event = epoll_event(events: interest.epollEvents, data: epoll_data_t(u64: data))
         _ = try retrying("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event) }
     }
 
