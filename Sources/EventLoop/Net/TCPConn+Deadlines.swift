@@ -1,6 +1,6 @@
 import Glibc
 
-extension TCPConn {
+extension TCPConn: TimerTarget {
     /// Sets the read deadline (Go's `SetReadDeadline`): a pending or later read throws
     /// ``NetError`` with code `.timeout` once it passes, a deadline already past makes the next
     /// read fail at once, and moving or clearing it (nil) re-arms a pending read. The connection
@@ -100,14 +100,19 @@ extension TCPConn {
         if readTimer != nil && readTimerAt <= readDeadline { return }
         if let timer = readTimer { reactor.cancelTimer(timer) }
         readTimerAt = readDeadline
-        readTimer = reactor.scheduleTimer(atNanoseconds: readDeadline, .readDeadline(self))
+        readTimer = reactor.scheduleTimer(atNanoseconds: readDeadline, .target(self, .read))
     }
 
     func armWriteTimer() {
         if writeTimer != nil && writeTimerAt <= writeDeadline { return }
         if let timer = writeTimer { reactor.cancelTimer(timer) }
         writeTimerAt = writeDeadline
-        writeTimer = reactor.scheduleTimer(atNanoseconds: writeDeadline, .writeDeadline(self))
+        writeTimer = reactor.scheduleTimer(atNanoseconds: writeDeadline, .target(self, .write))
+    }
+
+    /// A deadline timer fired (``TimerTarget``): `.read` or `.write`.
+    func timerFired(_ tag: TimerTag) {
+        if tag == .write { writeDeadlineTimerFired() } else { readDeadlineTimerFired() }
     }
 
     func readDeadlineTimerFired() {

@@ -1,4 +1,4 @@
-extension UDPConn {
+extension UDPConn: TimerTarget {
     /// Sets the read deadline (Go's `SetReadDeadline`): a pending or later read throws
     /// ``NetError`` `.timeout` once it passes, a deadline already past fails the next read at
     /// once, and moving or clearing it (nil) re-arms a pending read. The socket stays usable.
@@ -66,13 +66,18 @@ extension UDPConn {
             if readTimer != nil && readTimerAt <= readDeadline { return }
             if let timer = readTimer { reactor.cancelTimer(timer) }
             readTimerAt = readDeadline
-            readTimer = reactor.scheduleTimer(atNanoseconds: readDeadline, .datagramDeadline(self, reading: true))
+            readTimer = reactor.scheduleTimer(atNanoseconds: readDeadline, .target(self, .read))
         } else {
             if writeTimer != nil && writeTimerAt <= writeDeadline { return }
             if let timer = writeTimer { reactor.cancelTimer(timer) }
             writeTimerAt = writeDeadline
-            writeTimer = reactor.scheduleTimer(atNanoseconds: writeDeadline, .datagramDeadline(self, reading: false))
+            writeTimer = reactor.scheduleTimer(atNanoseconds: writeDeadline, .target(self, .write))
         }
+    }
+
+    /// A deadline timer fired (``TimerTarget``): `.read` or `.write`.
+    func timerFired(_ tag: TimerTag) {
+        deadlineTimerFired(reading: tag != .write)
     }
 
     func deadlineTimerFired(reading: Bool) {
