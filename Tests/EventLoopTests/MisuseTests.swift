@@ -104,7 +104,7 @@ import Testing
             let writer = Task(executorPreference: conn.reactor) {
                 try await conn.write(Pattern.bytes(at: 0, count: total))
             }
-            try await waitUntil { try await conn.reactor.submit { conn.writeWaiter != nil } }
+            try await waitUntil { try await conn.reactor.submit { conn.writeWait.isWaiting } }
             let error = await #expect(throws: NetError.self) { try await conn.write([0xFF, 0xFF]) }
             #expect(error?.code == .concurrentOperation)
             #expect(error?.operation == "write")
