@@ -20,8 +20,8 @@ protocol IOWaitSubject: AnyObject {
 // handler (the one place that runs elsewhere) only hops to the reactor.
 final class IOWaiter: TimerTarget, @unchecked Sendable {
     let reactor: Reactor
-    /// The operation its errors name ("read", "write").
-    private let operation: String
+    /// The direction: its errors name "read" (true) or "write".
+    private let reading: Bool
     private unowned let subject: any IOWaitSubject
 
     // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
@@ -33,13 +33,15 @@ final class IOWaiter: TimerTarget, @unchecked Sendable {
     /// timer work (see the type's comment); ``applyDeadline(_:)`` also re-arms a pending wait.
     @exclusivity(unchecked) var deadline: UInt64 = .max
 
-    /// A waiter for `operation` on `subject` (the subject is the owner's socket: the owner
-    /// keeps both alive).
-    init(reactor: Reactor, operation: String, subject: any IOWaitSubject) {
+    /// A waiter for the read (`reading`) or write direction of `subject` (the owner's socket:
+    /// the owner keeps both alive).
+    init(reactor: Reactor, reading: Bool, subject: any IOWaitSubject) {
         self.reactor = reactor
-        self.operation = operation
+        self.reading = reading
         self.subject = subject
     }
+
+    private var operation: String { reading ? "read" : "write" }
 
     /// True while a task is parked.
     var isWaiting: Bool { continuation != nil }

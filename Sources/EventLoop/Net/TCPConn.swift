@@ -53,8 +53,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
         self.socket = socket
-        readWait = IOWaiter(reactor: socket.reactor, operation: "read", subject: socket)
-        writeWait = IOWaiter(reactor: socket.reactor, operation: "write", subject: socket)
+        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
+        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
         socket.delegate = .conn(self)
     }
 

@@ -36,8 +36,8 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
 
     init(socket: DatagramSocket) {
         self.socket = socket
-        readWait = IOWaiter(reactor: socket.reactor, operation: "read", subject: socket)
-        writeWait = IOWaiter(reactor: socket.reactor, operation: "write", subject: socket)
+        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
+        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
         socket.delegate = .conn(self)
     }
 
