@@ -26,7 +26,7 @@ import Testing
 
     /// True while a read of `conn` is parked.
     static func isReading(_ conn: TCPConn) async throws -> Bool {
-        try await conn.reactor.submit { conn.readWaiter != nil }
+        try await conn.reactor.submit { conn.readWait.isWaiting }
     }
 
     static func isTimeout(_ result: Result<Int, any Error>) -> Bool {

@@ -22,7 +22,7 @@ import Testing
 
     /// True while a read of `conn` is parked.
     static func isReading(_ conn: TCPConn) async throws -> Bool {
-        try await conn.reactor.submit { conn.readWaiter != nil }
+        try await conn.reactor.submit { conn.readWait.isWaiting }
     }
 
     /// True when the kernel holds bytes for `conn` to read (a poll with no wait).

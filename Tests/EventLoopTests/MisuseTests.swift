@@ -65,7 +65,7 @@ import Testing
                 var buffer = ByteBuffer()
                 return try await conn.read(into: &buffer).count
             }
-            try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
+            try await waitUntil { try await conn.reactor.submit { conn.readWait.isWaiting } }
             conn.close()
             let error = await #expect(throws: NetError.self) { try await reader.value }
             #expect(error?.code == .closed)
@@ -83,7 +83,7 @@ import Testing
                 _ = try await first.read(into: &buffer)
                 return buffer.readBytes(length: buffer.readableBytes)
             }
-            try await waitUntil { try await first.reactor.submit { first.readWaiter != nil } }
+            try await waitUntil { try await first.reactor.submit { first.readWait.isWaiting } }
             var buffer = ByteBuffer()
             let error = await #expect(throws: NetError.self) { _ = try await first.read(into: &buffer) }
             #expect(error?.code == .concurrentOperation)
@@ -104,7 +104,7 @@ import Testing
             let writer = Task(executorPreference: conn.reactor) {
                 try await conn.write(Pattern.bytes(at: 0, count: total))
             }
-            try await waitUntil { try await conn.reactor.submit { conn.writeWaiter != nil } }
+            try await waitUntil { try await conn.reactor.submit { conn.writeWait.isWaiting } }
             let error = await #expect(throws: NetError.self) { try await conn.write([0xFF, 0xFF]) }
             #expect(error?.code == .concurrentOperation)
             #expect(error?.operation == "write")

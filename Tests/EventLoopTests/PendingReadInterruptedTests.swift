@@ -12,7 +12,7 @@ import Testing
             var buffer = ByteBuffer()
             return try await conn.read(into: &buffer)
         }
-        try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
+        try await waitUntil { try await conn.reactor.submit { conn.readWait.isWaiting } }
         return reader
     }
 

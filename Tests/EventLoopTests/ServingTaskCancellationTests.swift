@@ -47,7 +47,7 @@ import TestSupport
             let reader = Task(executorPreference: conn.reactor) { await readOutcome(conn) }
             // Let the read park (the client sends nothing), then cancel it.
             do {
-                try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
+                try await waitUntil { try await conn.reactor.submit { conn.readWait.isWaiting } }
             } catch {
                 return .other("the read never parked: \(error)")
             }

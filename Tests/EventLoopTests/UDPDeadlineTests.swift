@@ -49,7 +49,7 @@ import Testing
                 var batch: [Datagram] = []
                 return try await conn.read(into: &batch)
             }
-            try await waitUntil { try await conn.reactor.submit { conn.readWaiter != nil } }
+            try await waitUntil { try await conn.reactor.submit { conn.readWait.isWaiting } }
             conn.setReadDeadline(.now + .milliseconds(20))
             let error = await #expect(throws: NetError.self) { try await reader.value }
             #expect(error?.isTimeout == true)
@@ -76,9 +76,9 @@ import Testing
                 var buffer = ByteBuffer()
                 return try await server.read(into: &buffer).count
             }
-            try await waitUntil { try await server.reactor.submit { server.readWaiter != nil } }
+            try await waitUntil { try await server.reactor.submit { server.readWait.isWaiting } }
             await clock.advance(by: .seconds(29))
-            #expect(try await server.reactor.submit { server.readWaiter != nil }, "29 s in, the read still waits")
+            #expect(try await server.reactor.submit { server.readWait.isWaiting }, "29 s in, the read still waits")
             await clock.advance(by: .seconds(1))
             let error = await #expect(throws: NetError.self) { try await reader.value }
             #expect(error?.isTimeout == true)

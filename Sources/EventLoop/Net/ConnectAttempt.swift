@@ -1,7 +1,7 @@
 /// A connect in progress without a task (``Dialer/dial(_:on:completion:)``): it waits for the
 /// connection's writable event, keeps the dialer's timeout on the reactor's timing wheel, and
 /// calls its completion exactly once. Reactor thread only.
-final class ConnectAttempt {
+final class ConnectAttempt: TimerTarget {
     let conn: TCPConn
     private let address: SocketAddress
     /// What a timeout names (the dialled text or the address).
@@ -22,7 +22,7 @@ final class ConnectAttempt {
         conn.connectAttempt = self
         if let timeout {
             let reactor = conn.reactor
-            timer = reactor.scheduleTimer(atNanoseconds: reactor.clockNanoseconds() &+ timeout.positiveNanoseconds, .connectTimeout(self))
+            timer = reactor.scheduleTimer(atNanoseconds: reactor.clockNanoseconds() &+ timeout.positiveNanoseconds, .target(self, .primary))
         }
     }
 
@@ -40,7 +40,7 @@ final class ConnectAttempt {
     }
 
     /// The dialer's timeout passed first.
-    func timerFired() {
+    func timerFired(_ tag: TimerTag) {
         timer = nil
         guard completion != nil else { return }
         fail(NetError(.timeout, operation: "connect", address: label ?? address.description))

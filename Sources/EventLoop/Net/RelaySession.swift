@@ -5,7 +5,7 @@
 /// that serves a request per connection makes one of these per request.
 // @unchecked Sendable: every member is touched on `reactor`'s thread only; the one use from
 // another thread (a cancellation) hops there with `reactor.execute` first.
-final class RelaySession: @unchecked Sendable {
+final class RelaySession: TimerTarget, @unchecked Sendable {
     private let reactor: Reactor
     private let passResetOn: Bool
     /// From the connection the call was made on.
@@ -164,7 +164,7 @@ final class RelaySession: @unchecked Sendable {
     // MARK: idle timeout
 
     private func armIdleTimer() {
-        idleTimer = reactor.scheduleTimer(atNanoseconds: lastActivity &+ idleNanoseconds, .relayIdle(self))
+        idleTimer = reactor.scheduleTimer(atNanoseconds: lastActivity &+ idleNanoseconds, .target(self, .primary))
     }
 
     private var lastActivity: UInt64 {
@@ -173,8 +173,8 @@ final class RelaySession: @unchecked Sendable {
         return latest
     }
 
-    /// The idle timer fired (``TimerAction/relayIdle(_:)``): stop if nothing moved meanwhile.
-    func idleTimerFired() {
+    /// The idle timer fired (``TimerTarget``): stop if nothing moved meanwhile.
+    func timerFired(_ tag: TimerTag) {
         idleTimer = nil
         guard remaining > 0 else { return }
         if lastActivity &+ idleNanoseconds <= reactor.loopTime {

@@ -44,7 +44,7 @@ extension TCPConn {
     /// After a read or write with an idle timeout on: the idle deadline moves (a store).
     @inline(__always)
     func noteActivity() {
-        readDeadline = min(absoluteReadDeadline, reactor.loopTime &+ idleTimeoutNanoseconds)
+        readWait.deadline = min(absoluteReadDeadline, reactor.loopTime &+ idleTimeoutNanoseconds)
     }
 
     func setAbsoluteReadDeadline(_ deadline: UInt64) {
@@ -63,106 +63,15 @@ extension TCPConn {
     // MARK: reactor thread
 
     func applyReadDeadline(_ deadline: UInt64) {
-        readDeadline = deadline
-        guard readWaiter != nil, deadline != .max else { return }
-        if deadline <= reactor.clockNanoseconds() {
-            readWaiter.take()?.resume(throwing: timeoutError("read"))
-        } else {
-            armReadTimer()
-        }
+        readWait.applyDeadline(deadline)
     }
 
     func applyWriteDeadline(_ deadline: UInt64) {
-        writeDeadline = deadline
-        guard writeWaiter != nil, deadline != .max else { return }
-        if deadline <= reactor.clockNanoseconds() {
-            writeWaiter.take()?.resume(throwing: timeoutError("write"))
-        } else {
-            armWriteTimer()
-        }
+        writeWait.applyDeadline(deadline)
     }
+}
 
-    /// Throws `.timeout` when the read deadline has passed (checked before every read).
-    @inline(__always)
-    func checkReadDeadline() throws(NetError) {
-        if readDeadline != .max && readDeadline <= reactor.clockNanoseconds() { throw timeoutError("read") }
-    }
-
-    @inline(__always)
-    func checkWriteDeadline() throws(NetError) {
-        if writeDeadline != .max && writeDeadline <= reactor.clockNanoseconds() { throw timeoutError("write") }
-    }
-
-    /// Ensures a timer fires no later than the read deadline. A timer already due earlier is
-    /// kept: when it fires it re-arms for the moved deadline (so pushing a deadline forward on
-    /// every read costs no timer work).
-    func armReadTimer() {
-        if readTimer != nil && readTimerAt <= readDeadline { return }
-        if let timer = readTimer { reactor.cancelTimer(timer) }
-        readTimerAt = readDeadline
-        readTimer = reactor.scheduleTimer(atNanoseconds: readDeadline, .readDeadline(self))
-    }
-
-    func armWriteTimer() {
-        if writeTimer != nil && writeTimerAt <= writeDeadline { return }
-        if let timer = writeTimer { reactor.cancelTimer(timer) }
-        writeTimerAt = writeDeadline
-        writeTimer = reactor.scheduleTimer(atNanoseconds: writeDeadline, .writeDeadline(self))
-    }
-
-    func readDeadlineTimerFired() {
-        readTimer = nil
-        readTimerAt = .max
-        guard readWaiter != nil, readDeadline != .max else { return }
-        if readDeadline <= reactor.loopTime {
-            readWaiter.take()?.resume(throwing: timeoutError("read"))
-        } else {
-            armReadTimer()
-        }
-    }
-
-    func writeDeadlineTimerFired() {
-        writeTimer = nil
-        writeTimerAt = .max
-        guard writeWaiter != nil, writeDeadline != .max else { return }
-        if writeDeadline <= reactor.loopTime {
-            writeWaiter.take()?.resume(throwing: timeoutError("write"))
-        } else {
-            armWriteTimer()
-        }
-    }
-
-    /// Before a read or write suspends: fail now if its deadline passed, else make sure a timer
-    /// will wake it.
-    func prepareToWait(reading: Bool) throws(NetError) {
-        if reading {
-            guard readDeadline != .max else { return }
-            try checkReadDeadline()
-            armReadTimer()
-        } else {
-            guard writeDeadline != .max else { return }
-            try checkWriteDeadline()
-            armWriteTimer()
-        }
-    }
-
-    /// Clears the write deadline and drops its timer at once (rather than letting it fire idle).
-    func clearWriteDeadline() {
-        writeDeadline = .max
-        if let timer = writeTimer { reactor.cancelTimer(timer) }
-        writeTimer = nil
-        writeTimerAt = .max
-    }
-
-    /// Cancels the deadline timers (they hold the connection) once it is closed.
-    func cancelDeadlineTimers() {
-        if let timer = readTimer { reactor.cancelTimer(timer) }
-        if let timer = writeTimer { reactor.cancelTimer(timer) }
-        readTimer = nil
-        writeTimer = nil
-    }
-
-    func timeoutError(_ operation: String) -> NetError {
-        NetError(.timeout, operation: operation, address: remoteAddress?.description)
-    }
+extension StreamSocket: IOWaitSubject {
+    /// What a stream wait's timeout names: the peer.
+    var waitAddress: String? { remoteAddress?.description }
 }

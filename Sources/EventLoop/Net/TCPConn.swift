@@ -19,12 +19,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
     public var remoteAddress: SocketAddress? { socket.remoteAddress }
 
     // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
-    @exclusivity(unchecked) var readWaiter: UnsafeContinuation<Void, any Error>?
-    @exclusivity(unchecked) var writeWaiter: UnsafeContinuation<Void, any Error>?
+    /// Where a read waits for data (with the read deadline, idle timeout included).
+    let readWait: IOWaiter
+    /// Where a write (or a connect) waits for room (with the write deadline).
+    let writeWait: IOWaiter
     @exclusivity(unchecked) var readBusy = false
     @exclusivity(unchecked) var writeBusy = false
-    @exclusivity(unchecked) var readWaitID: UInt64 = 0
-    @exclusivity(unchecked) var writeWaitID: UInt64 = 0
     /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
     /// Nothing holds a handle to that task, so nothing else can cancel it: its waits check for
     /// cancellation before suspending (a task can still cancel itself) but install no
@@ -37,12 +37,6 @@ public final class TCPConn: Conn, @unchecked Sendable {
     @exclusivity(unchecked) var closeWriteAfterWrite = false
     var closeReason: NetError?
     @exclusivity(unchecked) var consecutiveReads = 0
-    @exclusivity(unchecked) var readDeadline: UInt64 = .max
-    @exclusivity(unchecked) var writeDeadline: UInt64 = .max
-    @exclusivity(unchecked) var readTimer: TimerHandle?
-    @exclusivity(unchecked) var readTimerAt: UInt64 = .max
-    @exclusivity(unchecked) var writeTimer: TimerHandle?
-    @exclusivity(unchecked) var writeTimerAt: UInt64 = .max
     @exclusivity(unchecked) var idleTimeoutNanoseconds: UInt64 = 0
     /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
     @exclusivity(unchecked) var absoluteReadDeadline: UInt64 = .max
@@ -59,6 +53,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
         self.socket = socket
+        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
+        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
         socket.delegate = .conn(self)
     }
 
@@ -119,7 +115,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// One read attempt without suspending: the count (0 at end of stream), or nil when the
     /// socket has nothing (an empty buffer has then given its memory back).
     private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> Int? {
-        try checkReadDeadline()
+        try readWait.checkDeadline()
         if socket.readReady {
             if buffer.writableBytes == 0 {
                 makeRoom(in: &buffer)
@@ -188,32 +184,11 @@ public final class TCPConn: Conn, @unchecked Sendable {
         }
     }
 
+    /// Parks the read until data, the read deadline, close or (for a task that something
+    /// else can cancel) cancellation: see ``IOWaiter``.
     @inline(__always)
     private nonisolated(nonsending) func waitForReadable() async throws {
-        try Task.checkCancellation()
-        guard socket.isOpen else { throw closedError("read") }
-        try prepareToWait(reading: true)
-        readWaitID &+= 1
-        if callerCannotBeCancelled {
-            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                readWaiter = continuation
-            }
-        }
-        try await waitForReadableCancellably()
-    }
-
-    /// The wait of any task but a serving one: with a cancellation handler, so cancelling the
-    /// task ends the wait. Out of line, so the common wait's frame stays small.
-    @inline(never)
-    private nonisolated(nonsending) func waitForReadableCancellably() async throws {
-        let id = readWaitID
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                readWaiter = continuation
-            }
-        } onCancel: {
-            self.reactor.execute { self.cancelRead(id) }
-        }
+        try await readWait.wait(isOpen: socket.isOpen, closedError: closedError("read"), cancellable: !callerCannotBeCancelled)
     }
 
     /// True when the calling task is one that nothing else can cancel: ``servingTask``, or
@@ -244,12 +219,6 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard reactor.isCurrent, let task = servingTask else { return }
         reactor.servingTasks.remove(task)
         servingTask = nil
-    }
-
-    private func cancelRead(_ id: UInt64) {
-        guard id == readWaitID, let waiter = readWaiter else { return }
-        readWaiter = nil
-        waiter.resume(throwing: CancellationError())
     }
 
     // MARK: writing
@@ -333,7 +302,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
         // Checked before the write is marked busy: a write failing here never began, and must
         // not leave the connection looking busy to the next one.
-        try checkWriteDeadline()
+        try writeWait.checkDeadline()
         writeBusy = true
     }
 
@@ -383,42 +352,15 @@ public final class TCPConn: Conn, @unchecked Sendable {
     nonisolated(nonsending) func waitForConnect(timeout: Duration? = nil) async throws {
         socket.writeReady = false
         guard let timeout else { return try await waitForWritable() }
-        writeDeadline = reactor.clockNanoseconds() &+ timeout.positiveNanoseconds
-        defer { clearWriteDeadline() }
+        writeWait.deadline = reactor.clockNanoseconds() &+ timeout.positiveNanoseconds
+        defer { writeWait.clearDeadline() }
         try await waitForWritable()
     }
 
+    /// Parks the write until room, the write deadline, close or (for a task that something
+    /// else can cancel) cancellation: see ``IOWaiter``.
     private nonisolated(nonsending) func waitForWritable() async throws {
-        try Task.checkCancellation()
-        guard socket.isOpen else { throw closedError("write") }
-        try prepareToWait(reading: false)
-        writeWaitID &+= 1
-        if callerCannotBeCancelled {
-            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                writeWaiter = continuation
-            }
-        }
-        try await waitForWritableCancellably()
-    }
-
-    /// The wait of any task but a serving one: with a cancellation handler, so cancelling the
-    /// task ends the wait. Out of line, so the common wait's frame stays small.
-    @inline(never)
-    private nonisolated(nonsending) func waitForWritableCancellably() async throws {
-        let id = writeWaitID
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                writeWaiter = continuation
-            }
-        } onCancel: {
-            self.reactor.execute { self.cancelWrite(id) }
-        }
-    }
-
-    private func cancelWrite(_ id: UInt64) {
-        guard id == writeWaitID, let waiter = writeWaiter else { return }
-        writeWaiter = nil
-        waiter.resume(throwing: CancellationError())
+        try await writeWait.wait(isOpen: socket.isOpen, closedError: closedError("write"), cancellable: !callerCannotBeCancelled)
     }
 
     // MARK: closing
@@ -468,18 +410,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
         if readable {
             if let pump = readPump {
                 pump.step()
-            } else if let waiter = readWaiter {
-                readWaiter = nil
-                waiter.resume()
+            } else {
+                readWait.resumeReady()
             }
         }
         if writable {
             if let pump = writePump {
                 pump.step()
-            } else if let waiter = writeWaiter {
-                writeWaiter = nil
-                waiter.resume()
-            } else if let attempt = connectAttempt {
+            } else if !writeWait.resumeReady(), let attempt = connectAttempt {
                 attempt.writable()
             }
         }
@@ -487,17 +425,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     func socketClosed(error: NetError?) {
         closeReason = error
-        cancelDeadlineTimers()
+        readWait.cancelTimer()
+        writeWait.cancelTimer()
         readPump?.connectionClosed(self, error: error)
         writePump?.connectionClosed(self, error: error)
-        if let waiter = readWaiter {
-            readWaiter = nil
-            waiter.resume(throwing: closedError("read"))
-        }
-        if let waiter = writeWaiter {
-            writeWaiter = nil
-            waiter.resume(throwing: closedError("write"))
-        }
+        readWait.fail(closedError("read"))
+        writeWait.fail(closedError("write"))
         // The attempt detaches itself.
         connectAttempt?.closed(closedError("connect"))
     }

@@ -12,7 +12,7 @@ extension UDPConn {
         defer { readBusy = false }
         while true {
             try await yieldIfBusy()
-            try checkDeadline(reading: true)
+            try readWait.checkDeadline()
             if socket.readReady, case .processed(let count) = try socket.receiveBatchNow(maxCount: maxCount) {
                 consecutiveReads += 1
                 let vector = reactor.receiveVector

@@ -25,23 +25,19 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     /// Counters: datagrams, bytes and system calls each way. Any thread.
     public var stats: DatagramStats { socket.stats }
 
-    var readWaiter: UnsafeContinuation<Void, any Error>?
-    var writeWaiter: UnsafeContinuation<Void, any Error>?
+    /// Where a read waits for a datagram (with the read deadline).
+    let readWait: IOWaiter
+    /// Where a write waits for room in the send buffer (with the write deadline).
+    let writeWait: IOWaiter
     var readBusy = false
     var writeBusy = false
-    var readWaitID: UInt64 = 0
-    var writeWaitID: UInt64 = 0
     var consecutiveReads = 0
     var closeReason: NetError?
-    var readDeadline: UInt64 = .max
-    var writeDeadline: UInt64 = .max
-    var readTimer: TimerHandle?
-    var readTimerAt: UInt64 = .max
-    var writeTimer: TimerHandle?
-    var writeTimerAt: UInt64 = .max
 
     init(socket: DatagramSocket) {
         self.socket = socket
+        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
+        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
         socket.delegate = .conn(self)
     }
 
@@ -137,7 +133,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
 
     /// One receive attempt without suspending; nil when the socket has nothing.
     private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> (count: Int, from: SocketAddress)? {
-        try checkDeadline(reading: true)
+        try readWait.checkDeadline()
         guard socket.readReady else { return nil }
         let socket = self.socket
         if buffer.writableBytes == 0 {
@@ -232,7 +228,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: socket.addressText) }
         // Checked before the write is marked busy: a write failing here never began, and must
         // not leave the socket looking busy to the next one.
-        try checkDeadline(reading: false)
+        try writeWait.checkDeadline()
         writeBusy = true
     }
 
@@ -246,43 +242,11 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
 
     nonisolated(nonsending) func waitForReadable() async throws {
         consecutiveReads = 0
-        try Task.checkCancellation()
-        guard socket.isOpen else { throw closedError("read") }
-        try prepareToWait(reading: true)
-        readWaitID &+= 1
-        let id = readWaitID
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                readWaiter = continuation
-            }
-        } onCancel: {
-            self.reactor.execute { self.cancelWait(reading: true, id) }
-        }
+        try await readWait.wait(isOpen: socket.isOpen, closedError: closedError("read"), cancellable: true)
     }
 
     nonisolated(nonsending) func waitForWritable() async throws {
-        try Task.checkCancellation()
-        guard socket.isOpen else { throw closedError("write") }
-        try prepareToWait(reading: false)
-        writeWaitID &+= 1
-        let id = writeWaitID
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                writeWaiter = continuation
-            }
-        } onCancel: {
-            self.reactor.execute { self.cancelWait(reading: false, id) }
-        }
-    }
-
-    private func cancelWait(reading: Bool, _ id: UInt64) {
-        if reading {
-            guard id == readWaitID else { return }
-            readWaiter.take()?.resume(throwing: CancellationError())
-        } else {
-            guard id == writeWaitID else { return }
-            writeWaiter.take()?.resume(throwing: CancellationError())
-        }
+        try await writeWait.wait(isOpen: socket.isOpen, closedError: closedError("write"), cancellable: true)
     }
 
     /// Runs `body` with this reactor as the task's executor (for calls from elsewhere).
@@ -303,21 +267,14 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     // MARK: events from the socket (reactor thread)
 
     func socketReady(readable: Bool, writable: Bool) {
-        if readable, let waiter = readWaiter {
-            readWaiter = nil
-            waiter.resume()
-        }
-        if writable, let waiter = writeWaiter {
-            writeWaiter = nil
-            waiter.resume()
-        }
+        if readable { readWait.resumeReady() }
+        if writable { writeWait.resumeReady() }
     }
 
     func socketClosed(error: NetError?) {
         closeReason = error
-        cancelDeadlineTimers()
-        readWaiter.take()?.resume(throwing: closedError("read"))
-        writeWaiter.take()?.resume(throwing: closedError("write"))
+        readWait.fail(closedError("read"))
+        writeWait.fail(closedError("write"))
     }
 
     func closedError(_ operation: String) -> NetError {

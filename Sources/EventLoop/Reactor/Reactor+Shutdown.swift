@@ -42,14 +42,11 @@ extension Reactor {
         toJoin?.join()
     }
 
-    /// Drops every pending timer without advancing the wheel; sleeping tasks are woken with
-    /// `.reactorStopped`.
+    /// Drops every pending timer without advancing the wheel; each target hears of it
+    /// (sleeping tasks are woken with `.reactorStopped`).
     private func failTimersAtShutdown() {
         wheel.removeAll { action in
-            if case .wake(let state) = action {
-                state.handle = nil
-                state.continuation.take()?.resume(throwing: NetError(.reactorStopped, operation: "sleep"))
-            }
+            if case .target(let target, let tag) = action { target.timerDiscardedAtShutdown(tag) }
         }
     }
 

@@ -47,14 +47,7 @@ extension Reactor {
     private func fire(_ action: TimerAction) {
         switch action {
         case .closure(let body): body()
-        case .readDeadline(let conn): conn.readDeadlineTimerFired()
-        case .writeDeadline(let conn): conn.writeDeadlineTimerFired()
-        case .datagramDeadline(let conn, let reading): conn.deadlineTimerFired(reading: reading)
-        case .wake(let state):
-            state.handle = nil
-            state.continuation.take()?.resume()
-        case .relayIdle(let session): session.idleTimerFired()
-        case .connectTimeout(let attempt): attempt.timerFired()
+        case .target(let target, let tag): target.timerFired(tag)
         }
     }
 
@@ -139,7 +132,7 @@ extension Reactor {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 state.continuation = continuation
-                state.handle = scheduleTimer(atNanoseconds: deadline.nanoseconds, .wake(state))
+                state.handle = scheduleTimer(atNanoseconds: deadline.nanoseconds, .target(state, .primary))
             }
         } onCancel: {
             self.execute {
@@ -151,6 +144,24 @@ extension Reactor {
                 state.continuation.take()?.resume(throwing: CancellationError())
             }
         }
+    }
+}
+
+/// A task sleeping on a reactor until a deadline (reactor thread only).
+final class SleepState: TimerTarget {
+    var continuation: UnsafeContinuation<Void, any Error>?
+    var handle: TimerHandle?
+
+    /// The sleep's deadline came: resume the task.
+    func timerFired(_ tag: TimerTag) {
+        handle = nil
+        continuation.take()?.resume()
+    }
+
+    /// The reactor stops first: the sleep ends with `.reactorStopped`.
+    func timerDiscardedAtShutdown(_ tag: TimerTag) {
+        handle = nil
+        continuation.take()?.resume(throwing: NetError(.reactorStopped, operation: "sleep"))
     }
 }
 

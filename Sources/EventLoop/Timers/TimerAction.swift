@@ -1,26 +1,37 @@
-/// What a reactor timer does when it fires: one enum, so the hot timers (connection deadlines)
-/// cost no closure allocation.
+/// Which of a ``TimerTarget``'s timers fired: a target with several timers (a connection's
+/// read and write deadlines) tells them apart by this tag. The timer layer gives it no meaning.
+enum TimerTag: UInt8, Sendable {
+    /// The target's only timer, or its first one.
+    case primary
+    /// A timer for the read direction.
+    case read
+    /// A timer for the write direction.
+    case write
+}
+
+/// An object a reactor timer calls back when it fires. Arming a timer for a target allocates
+/// nothing (the wheel stores the reference and the tag), so the hot timers, connection
+/// deadlines, cost no closure. Reactor thread only.
+protocol TimerTarget: AnyObject {
+    /// The timer armed with `tag` is due (never early). The timer is already removed: the
+    /// target must forget its handle, and may arm a new one.
+    func timerFired(_ tag: TimerTag)
+    /// The reactor is stopping and drops the timer armed with `tag` without firing it.
+    /// The default does nothing; a target with a parked task resumes it here.
+    func timerDiscardedAtShutdown(_ tag: TimerTag)
+}
+
+extension TimerTarget {
+    func timerDiscardedAtShutdown(_ tag: TimerTag) {}
+}
+
+/// What a reactor timer does when it fires: call a ``TimerTarget`` (no allocation) or run a
+/// closure (``Reactor/schedule(at:_:)``).
 enum TimerAction {
     /// Run a closure.
     case closure(() -> Void)
-    /// A connection's read deadline may have passed.
-    case readDeadline(TCPConn)
-    /// A connection's write deadline may have passed.
-    case writeDeadline(TCPConn)
-    /// A datagram connection's read (true) or write (false) deadline may have passed.
-    case datagramDeadline(UDPConn, reading: Bool)
-    /// Resume a task sleeping on the reactor.
-    case wake(SleepState)
-    /// A relay's idle timeout may have passed.
-    case relayIdle(RelaySession)
-    /// A connect without a task reached the dialer's timeout.
-    case connectTimeout(ConnectAttempt)
-}
-
-/// A task sleeping on a reactor until a deadline (reactor thread only).
-final class SleepState {
-    var continuation: UnsafeContinuation<Void, any Error>?
-    var handle: TimerHandle?
+    /// Call `target.timerFired(tag)`.
+    case target(any TimerTarget, TimerTag)
 }
 
 /// A timer scheduled on a reactor; identifies it for cancelling.
