@@ -55,7 +55,7 @@ import TestSupport
 
     /// True once `conn` has a write suspended, waiting for writability.
     static func isWriteParked(_ conn: UDPConn) async throws -> Bool {
-        try await conn.reactor.submit { conn.writeWaiter != nil }
+        try await conn.reactor.submit { conn.writeWait.isWaiting }
     }
 
     @Test(arguments: SendPath.allCases)

@@ -27,7 +27,7 @@ import TestSupport
 
     /// True once `conn` has a read (or a write) suspended, waiting for readiness.
     static func isParked(_ conn: TCPConn, writing: Bool) async throws -> Bool {
-        try await conn.reactor.submit { writing ? conn.writeWaiter != nil : conn.readWaiter != nil }
+        try await conn.reactor.submit { writing ? conn.writeWait.isWaiting : conn.readWait.isWaiting }
     }
 
     @Test func shutdownWhileTheAcceptLoopBacksOffFromEMFILE() async throws {
