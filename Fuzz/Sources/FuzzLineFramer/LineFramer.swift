@@ -1,1 +1,1 @@
-../../../Sources/EchoExample/LineFramer.swift
+../../../Sources/EchoExample/Serve/LineFramer.swift
