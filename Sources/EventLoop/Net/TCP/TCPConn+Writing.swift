@@ -26,9 +26,9 @@ extension TCPConn {
         try await writeOnReactor(buffer)
     }
 
-    /// See ``Conn/write(contentsOf:)``: gathering writes of up to 64 buffers per syscall.
     // nonisolated(nonsending), as ``write(_:)``: on the reactor it writes without an executor
     // switch; from elsewhere it hops.
+    /// See ``Conn/write(contentsOf:)``: gathering writes of up to 64 buffers per syscall.
     public nonisolated(nonsending) func write(contentsOf buffers: [ByteBuffer]) async throws {
         if reactor.isCurrent { return try await writeOnReactor(buffers) }
         try await writeAfterHop(buffers)

@@ -223,8 +223,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: closing
 
-    /// See ``Conn/closeWrite()``: after a pending write finishes, shuts the write side.
     // nonisolated(nonsending): on the reactor it runs at once; elsewhere `submit` does the hop.
+    /// See ``Conn/closeWrite()``: after a pending write finishes, shuts the write side.
     public nonisolated(nonsending) func closeWrite() async throws {
         if reactor.isCurrent { return try closeWriteOnReactor() }
         try failIfStopped("shutdown")
