@@ -26,6 +26,7 @@ public final class ResourceWarning: Sendable {
             return true
         }
         guard due else { return }
-        logger.warning("\(error): at the fd limit (\(fdLimit)); accepting pauses and retries")
+        // The debug form names the errno (`too many open files (EMFILE)`) for operators to grep.
+        logger.warning("\(error.debugDescription): at the fd limit (\(fdLimit)); accepting pauses and retries")
     }
 }

@@ -115,7 +115,7 @@ import TestSupport
                     return
                 }
                 #expect(error.errno == ECONNREFUSED)
-                #expect(error.description == "connect \(address): ECONNREFUSED (Connection refused)")
+                #expect(error.description == "connect tcp \(address): connection refused")
             }
         }
     }

@@ -57,7 +57,7 @@ import Testing
                         continue
                     } catch let error as NetError {
                         fired = true
-                        #expect(error == NetError(.system(errno: code), operation: "connect", address: address.description))
+                        #expect(error == NetError(.system(errno: code), operation: "connect", network: .tcp, remote: address))
                         #expect(Self.hits(ids, in: faults) == 1)
                     }
                     faults.lift()

@@ -33,7 +33,7 @@ import Testing
                 AcceptBackoffTests.expectBackoff(hits: accepts.value, since: start)
 
                 listener.close()
-                await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
+                await #expect(throws: NetError(.closed, operation: "accept", network: .tcp, local: address)) {
                     try await value(of: pending)
                 }
                 // The listening socket is gone once the reactor ran the close.
@@ -47,7 +47,7 @@ import Testing
                 #expect(accepts.value == calls, "accept4 called on a closed listener")
                 let extra = reactor.wakeups - wakeups
                 #expect(extra <= 20, "\(extra) wake-ups of an idle reactor in \(window)")
-                await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
+                await #expect(throws: NetError(.closed, operation: "accept", network: .tcp, local: address)) {
                     try await listener.accept()
                 }
             }

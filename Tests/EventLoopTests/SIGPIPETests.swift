@@ -62,7 +62,7 @@ private let deliveredSIGPIPEs = Atomic<Int>(0)
                     pthread_sigmask(SIG_UNBLOCK, &sigpipe, &previousMask)
                     defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
                     _ = Glibc.write(pipe.write, "x", 1)
-                    do throws(NetError) { _ = try Syscall.splice(from: pipe.read, to: fd, count: 1, operation: "write", address: nil) } catch { return error.errno }
+                    do throws(NetError) { _ = try Syscall.splice(from: pipe.read, to: fd, count: 1, operation: "write", at: .none) } catch { return error.errno }
                     return nil
                 }.value
                 #expect(offReactor == EPIPE)
@@ -73,7 +73,7 @@ private let deliveredSIGPIPEs = Atomic<Int>(0)
                     reactor.execute {
                         var error: NetError?
                         _ = Glibc.write(pipe.write, "x", 1)
-                        do throws(NetError) { _ = try Syscall.splice(from: pipe.read, to: fd, count: 1, operation: "write", address: pair.client.remoteAddress) } catch let caught { error = caught }
+                        do throws(NetError) { _ = try Syscall.splice(from: pipe.read, to: fd, count: 1, operation: "write", at: pair.client.socket.endpoints) } catch let caught { error = caught }
                         var pending = sigset_t()
                         sigpending(&pending)
                         done.resume(returning: (error, sigismember(&pending, SIGPIPE) == 1))

@@ -59,10 +59,10 @@ import TestSupport
             let elapsed = try await Self.timedShutdown(group)
             #expect(elapsed < Self.shutdownBound, "shutdown took \(elapsed) during an accept backoff")
             // The shutdown closed the listening socket under the pending call (see accept()).
-            await #expect(throws: NetError(.closed, operation: "accept", address: address.description)) {
+            await #expect(throws: NetError(.closed, operation: "accept", network: .tcp, local: address)) {
                 try await value(of: pending)
             }
-            await #expect(throws: NetError(.shuttingDown, operation: "accept", address: address.description)) {
+            await #expect(throws: NetError(.shuttingDown, operation: "accept", network: .tcp, local: address)) {
                 try await listener.accept()
             }
             // Every accept4 on the reactor until it stopped was failed by the storm.

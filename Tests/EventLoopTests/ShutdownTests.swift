@@ -34,10 +34,10 @@ import Testing
         try await withTimeout(10) {
             await #expect(throws: NetError(.shuttingDown, operation: "sleep")) { try await reactor.sleep(for: .milliseconds(5)) }
             await #expect(throws: NetError(.shuttingDown, operation: "submit")) { try await reactor.submit { 1 } }
-            await #expect(throws: NetError(.shuttingDown, operation: "connect", address: "127.0.0.1:9")) {
+            await #expect(throws: NetError(.shuttingDown, operation: "connect", network: .tcp, remote: .loopbackIPv4(port: 9))) {
                 try await Dialer().dial(SocketAddress.loopbackIPv4(port: 9), on: reactor)
             }
-            await #expect(throws: NetError(.shuttingDown, operation: "listen", address: "127.0.0.1:0")) {
+            await #expect(throws: NetError(.shuttingDown, operation: "listen", network: .tcp, local: .loopbackIPv4())) {
                 try await Listener.listen(SocketAddress.loopbackIPv4(), group: group)
             }
             let completed = Locked<Result<TCPConn, NetError>?>(nil)
@@ -59,7 +59,7 @@ import Testing
         let pendingOnClosed = Task { try await closedListener.accept() }
         try await waitUntil { closedListener.state.withLock { !$0.waiters.isEmpty } }
         closedListener.close()
-        await #expect(throws: NetError(.closed, operation: "accept", address: closedListener.address.description)) {
+        await #expect(throws: NetError(.closed, operation: "accept", network: .tcp, local: closedListener.address)) {
             try await pendingOnClosed.value
         }
         await group.shutdown()
@@ -70,7 +70,7 @@ import Testing
             } catch let error as NetError {
                 #expect(error.code == .closed || error.code == .shuttingDown)
             }
-            await #expect(throws: NetError(.shuttingDown, operation: "accept", address: listener.address.description)) {
+            await #expect(throws: NetError(.shuttingDown, operation: "accept", network: .tcp, local: listener.address)) {
                 try await listener.accept()
             }
         }

@@ -26,7 +26,7 @@ import Testing
             #expect(error.isConnectionRefused, "\(error)")
             #expect(error.operation == "read")
             #expect(error.description.contains("127.0.0.1:\(port)"), "\(error)")
-            #expect(error.description.contains("ECONNREFUSED"), "\(error)")
+            #expect(error.description.contains("connection refused"), "\(error)")
             // The socket stays usable: a later datagram goes out.
             try await client.write(ByteBuffer(string: "again"))
         }

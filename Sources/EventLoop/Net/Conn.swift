@@ -54,7 +54,7 @@ extension Conn {
                 buffer.reserveCapacityDiscardingReadBytes(minimumWritableBytes: min(target - buffer.readableBytes, 64 * 1024))
             }
             if try await read(into: &buffer) == 0 {
-                throw NetError(.closed, operation: "read (unexpected end of stream)", address: remoteAddress?.description)
+                throw NetError(.closed, operation: "read (unexpected end of stream)", at: .stream(local: localAddress, remote: remoteAddress))
             }
         }
     }
@@ -66,7 +66,7 @@ extension Conn {
         while true {
             if try await read(into: &buffer) == 0 { return buffer }
             if buffer.readableBytes > limit {
-                throw NetError(.system(errno: EMSGSIZE), operation: "read", address: remoteAddress?.description)
+                throw NetError(.system(errno: EMSGSIZE), operation: "read", at: .stream(local: localAddress, remote: remoteAddress))
             }
         }
     }

@@ -1,7 +1,7 @@
-/// What an ``IOWaiter``'s timeout errors name: the socket it waits on.
+/// What an ``IOWaiter``'s errors name: the socket it waits on.
 protocol IOWaitSubject: AnyObject {
-    /// The address a timeout error of a wait on this socket names.
-    var waitAddress: String? { get }
+    /// An error of a wait on this socket: `code` for `operation`, with the socket's network and addresses.
+    func waitError(_ code: NetError.Code, operation: String) -> NetError
 }
 
 /// The one waiting primitive: parks a task until one direction of one registration is ready,
@@ -48,7 +48,7 @@ final class IOWaiter: TimerTarget, @unchecked Sendable {
 
     /// The timeout error of this direction.
     func timeoutError() -> NetError {
-        NetError(.timeout, operation: operation, address: subject.waitAddress)
+        subject.waitError(.timeout, operation: operation)
     }
 
     /// Throws `.timeout` when the deadline has passed (checked before every attempt).
@@ -85,7 +85,7 @@ final class IOWaiter: TimerTarget, @unchecked Sendable {
         try Task.checkCancellation()
         guard isOpen else { throw closedError() }
         guard continuation == nil else {
-            throw NetError(.concurrentOperation, operation: operation, address: subject.waitAddress)
+            throw subject.waitError(.concurrentOperation, operation: operation)
         }
         if deadline != .max {
             try checkDeadline()

@@ -50,9 +50,17 @@ enum Errno {
         }
     }
 
-    /// The C library's text for the errno (`strerror`).
+    /// The C library's text for the errno (`strerror`): `Connection refused`.
     static func text(_ value: Int32) -> String {
         guard let cString = strerror(value) else { return "unknown error" }
         return String(cString: cString)
+    }
+
+    /// The text as Go prints an errno: the C library's with a lower-case first letter
+    /// (`connection refused`, `connection reset by peer`, `too many open files`).
+    static func message(_ value: Int32) -> String {
+        let text = self.text(value)
+        guard let first = text.first, first.isUppercase else { return text }
+        return first.lowercased() + text.dropFirst()
     }
 }

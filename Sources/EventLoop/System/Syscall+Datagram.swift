@@ -14,9 +14,10 @@ extension Syscall {
         var destination: SocketAddress?
     }
 
-    /// A non-blocking, close-on-exec datagram socket for `family`.
+    /// A non-blocking, close-on-exec datagram socket for `family`; errors name `address` (the
+    /// one it is for) as local.
     static func datagramSocket(family: Int32, address: SocketAddress?) throws(NetError) -> Int32 {
-        try socket(family: family, type: Int32(SOCK_DGRAM.rawValue), address: address)
+        try socket(family: family, type: Int32(SOCK_DGRAM.rawValue), at: .datagram(local: address))
     }
 
     /// A connected pair of non-blocking, close-on-exec Unix datagram sockets.
@@ -27,16 +28,17 @@ extension Syscall {
         return (fds[0], fds[1])
     }
 
-    /// Connects a datagram socket to its one peer (completes at once: no handshake).
-    static func connectDatagram(_ fd: Int32, to address: SocketAddress) throws(NetError) {
-        _ = try retrying("connect", address.description) {
+    /// Connects a datagram socket to its one peer (completes at once: no handshake). Errors
+    /// name `address` and `local` (the bound address, when known).
+    static func connectDatagram(_ fd: Int32, to address: SocketAddress, from local: SocketAddress? = nil) throws(NetError) {
+        _ = try retrying("connect", .datagram(local: local, remote: address)) {
             address.withSockAddr { Glibc.connect(fd, $0, $1) }
         }
     }
 
     /// One datagram into `buffer` with its sender and, when `control` is given, its packet info.
     static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, control: UnsafeMutableRawBufferPointer?,
-                        localPort: UInt16?, address: SocketAddress?) throws(NetError) -> IOResult<ReceivedMessage> {
+                        localPort: UInt16?, at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<ReceivedMessage> {
         var storage = sockaddr_storage()
         var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
         return try withUnsafeMutablePointer(to: &storage) { name throws(NetError) in
@@ -44,7 +46,7 @@ extension Syscall {
                 var message = msghdr(msg_name: UnsafeMutableRawPointer(name), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
                                      msg_iov: vector, msg_iovlen: 1, msg_control: control?.baseAddress,
                                      msg_controllen: control?.count ?? 0, msg_flags: 0)
-                let result = try nonBlocking("read", address?.description) {
+                let result = try nonBlocking("read", endpoints()) {
                     #if EVENTLOOP_FAULT_INJECTION
                     if let code = FaultInjection.failure(.recvmsg, fd: fd) { errno = code; return -1 }
                     #endif
@@ -62,10 +64,11 @@ extension Syscall {
     }
 
     /// One datagram of `bytes` to `destination` (nil when connected), from `source` when given.
+    /// Errors name `endpoints` with `destination`, when given, as the remote end.
     static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?, from source: SocketAddress?,
-                     address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+                     at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
         if destination == nil && source == nil {
-            return try nonBlocking("write", address?.description) {
+            return try nonBlocking("write", endpoints()) {
                 #if EVENTLOOP_FAULT_INJECTION
                 if let code = FaultInjection.failure(.send, fd: fd) { errno = code; return -1 }
                 #endif
@@ -89,7 +92,7 @@ extension Syscall {
                     var message = msghdr(msg_name: destination == nil ? nil : UnsafeMutableRawPointer(name), msg_namelen: nameLength,
                                          msg_iov: vector, msg_iovlen: 1, msg_control: controlLength > 0 ? control.baseAddress : nil,
                                          msg_controllen: controlLength, msg_flags: 0)
-                    return try nonBlocking("write", (destination ?? address)?.description) {
+                    return try nonBlocking("write", endpoints().to(destination)) {
                         #if EVENTLOOP_FAULT_INJECTION
                         if let code = FaultInjection.failure(.sendmsg, fd: fd) { errno = code; return -1 }
                         #endif
@@ -102,8 +105,9 @@ extension Syscall {
 
     /// `recvmmsg` of the first `count` prepared messages: how many arrived (MSG_TRUNC asked, so
     /// each `msg_len` is the datagram's size on the wire).
-    static func receiveBatch(_ fd: Int32, _ vector: MessageVector, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        let result = try nonBlocking("read", address?.description) { () -> Int32 in
+    static func receiveBatch(_ fd: Int32, _ vector: MessageVector, count: Int,
+                             at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        let result = try nonBlocking("read", endpoints()) { () -> Int32 in
             #if EVENTLOOP_FAULT_INJECTION
             if let code = FaultInjection.failure(.recvmmsg, fd: fd) { errno = code; return -1 }
             #endif
@@ -114,8 +118,9 @@ extension Syscall {
     }
 
     /// `sendmmsg` of the first `count` prepared messages: how many were sent (at least one).
-    static func sendBatch(_ fd: Int32, _ vector: MessageVector, from first: Int = 0, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        let result = try nonBlocking("write", address?.description) { () -> Int32 in
+    static func sendBatch(_ fd: Int32, _ vector: MessageVector, from first: Int = 0, count: Int,
+                          at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        let result = try nonBlocking("write", endpoints()) { () -> Int32 in
             #if EVENTLOOP_FAULT_INJECTION
             if let code = FaultInjection.failure(.sendmmsg, fd: fd) { errno = code; return -1 }
             #endif
@@ -127,6 +132,7 @@ extension Syscall {
 
     /// Joins (or leaves) the multicast `group` on the interface with index `interface` (0: the
     /// kernel's choice), IPv4 (`ip_mreqn`) or IPv6 (`ipv6_mreq`) after the group's family.
+    /// Errors name the group as the remote end.
     static func multicastMembership(_ fd: Int32, group: SocketAddress, interface: UInt32, join: Bool) throws(NetError) {
         let operation = join ? "join multicast group" : "leave multicast group"
         if group.family == AF_INET {
@@ -134,7 +140,7 @@ extension Syscall {
             request.imr_multiaddr = group.withSockAddr { address, _ in UnsafeRawPointer(address).load(as: sockaddr_in.self).sin_addr }
             request.imr_ifindex = Int32(interface)
             let name = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP
-            _ = try retrying(operation, group.description) {
+            _ = try retrying(operation, .datagram(remote: group)) {
                 setsockopt(fd, Int32(IPPROTO_IP), name, &request, socklen_t(MemoryLayout<ip_mreqn>.size))
             }
         } else {
@@ -142,7 +148,7 @@ extension Syscall {
             request.ipv6mr_multiaddr = group.withSockAddr { address, _ in UnsafeRawPointer(address).load(as: sockaddr_in6.self).sin6_addr }
             request.ipv6mr_interface = interface
             let name = join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP
-            _ = try retrying(operation, group.description) {
+            _ = try retrying(operation, .datagram(remote: group)) {
                 setsockopt(fd, Int32(IPPROTO_IPV6), name, &request, socklen_t(MemoryLayout<ipv6_mreq>.size))
             }
         }

@@ -18,7 +18,7 @@ extension Syscall {
 
     /// Moves up to `count` bytes from `source` to `destination` inside the kernel (one of them
     /// a pipe), non-blocking: `.processed(n)` (0 at end of stream) or `.wouldBlock`. Errors name
-    /// `operation` and `address` (the socket's peer).
+    /// `operation` and `endpoints` (the socket's).
     ///
     /// SIGPIPE: splice has no MSG_NOSIGNAL, so splicing into a socket that can no longer send
     /// raises SIGPIPE at the calling thread as well as failing with EPIPE. Reactor threads block
@@ -27,9 +27,9 @@ extension Syscall {
     /// delivered after the process's disposition.
     @inline(__always)
     static func splice(from source: Int32, to destination: Int32, count: Int, operation: String,
-                       address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+                       at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
         do {
-            return try spliceOnce(from: source, to: destination, count: count, operation: operation, address: address)
+            return try spliceOnce(from: source, to: destination, count: count, operation: operation, at: endpoints())
         } catch {
             if error.errno == EPIPE { discardPendingSIGPIPE() }
             throw error
@@ -38,8 +38,8 @@ extension Syscall {
 
     @inline(__always)
     private static func spliceOnce(from source: Int32, to destination: Int32, count: Int, operation: String,
-                                   address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking(operation, address?.description) {
+                                   at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        try nonBlocking(operation, endpoints()) {
             #if EVENTLOOP_FAULT_INJECTION
             switch FaultInjection.splice(source, count: count) ?? FaultInjection.splice(destination, count: count) {
             case .fail(let code)?: errno = code; return -1

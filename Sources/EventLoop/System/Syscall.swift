@@ -5,27 +5,28 @@ import Glibc
 ///
 /// Every wrapper retries EINTR, reports EAGAIN as ``IOResult/wouldBlock`` where the
 /// call is non-blocking, and turns every other errno into a ``NetError`` naming the
-/// operation and, where the caller passes one, the address. Every descriptor it makes
+/// operation and, where the caller passes them, the network and the addresses (an autoclosure:
+/// built only when a call fails). Every descriptor it makes
 /// is close-on-exec and non-blocking. Sends use MSG_NOSIGNAL, so SIGPIPE never fires (splice
-/// cannot: see ``splice(from:to:count:operation:address:)``). In debug builds the calls that
+/// cannot: see ``splice(from:to:count:operation:at:)``). In debug builds the calls that
 /// tests need to fail go through ``FaultInjection`` first.
 enum Syscall {
     /// Runs `call` until it does not fail with EINTR; returns the result or throws the errno.
     @inline(__always)
-    static func retrying<T: BinaryInteger>(_ operation: String, _ address: @autoclosure () -> String? = nil,
+    static func retrying<T: BinaryInteger>(_ operation: String, _ endpoints: @autoclosure () -> NetError.Endpoints = .none,
                                            _ call: () -> T) throws(NetError) -> T {
         while true {
             let result = call()
             if result >= 0 { return result }
             let code = errno
             if code == EINTR { continue }
-            throw NetError(.system(errno: code), operation: operation, address: address())
+            throw NetError(.system(errno: code), operation: operation, at: endpoints())
         }
     }
 
     /// Like ``retrying(_:_:_:)`` but EAGAIN/EWOULDBLOCK becomes `.wouldBlock`.
     @inline(__always)
-    static func nonBlocking<T: BinaryInteger & Sendable>(_ operation: String, _ address: @autoclosure () -> String? = nil,
+    static func nonBlocking<T: BinaryInteger & Sendable>(_ operation: String, _ endpoints: @autoclosure () -> NetError.Endpoints = .none,
                                                          _ call: () -> T) throws(NetError) -> IOResult<T> {
         while true {
             let result = call()
@@ -33,26 +34,27 @@ enum Syscall {
             let code = errno
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-            throw NetError(.system(errno: code), operation: operation, address: address())
+            throw NetError(.system(errno: code), operation: operation, at: endpoints())
         }
     }
 
     // MARK: sockets
 
-    /// A new non-blocking, close-on-exec socket.
-    static func socket(family: Int32, type: Int32, address: SocketAddress? = nil) throws(NetError) -> Int32 {
+    /// A new non-blocking, close-on-exec socket; its errors name `endpoints` (what it was for).
+    static func socket(family: Int32, type: Int32, at endpoints: @autoclosure () -> NetError.Endpoints = .none) throws(NetError) -> Int32 {
         let kind = type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return try retrying("socket", address?.description) { Glibc.socket(family, kind, 0) }
+        return try retrying("socket", endpoints()) { Glibc.socket(family, kind, 0) }
     }
 
-    static func bind(_ fd: Int32, to address: SocketAddress) throws(NetError) {
-        _ = try retrying("bind", address.description) {
+    /// Binds `fd` to `address`; errors name `endpoints` (the network and `address` as local).
+    static func bind(_ fd: Int32, to address: SocketAddress, at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) {
+        _ = try retrying("bind", endpoints()) {
             address.withSockAddr { Glibc.bind(fd, $0, $1) }
         }
     }
 
     static func listen(_ fd: Int32, backlog: Int32, address: SocketAddress) throws(NetError) {
-        _ = try retrying("listen", address.description) { Glibc.listen(fd, backlog) }
+        _ = try retrying("listen", .stream(local: address)) { Glibc.listen(fd, backlog) }
     }
 
     /// Accepts one connection as a non-blocking, close-on-exec socket with its peer address.
@@ -62,7 +64,7 @@ enum Syscall {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(NetError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(NetError) in
-                try nonBlocking("accept", listening.description) { () -> Int32 in
+                try nonBlocking("accept", .stream(local: listening)) { () -> Int32 in
                     #if EVENTLOOP_FAULT_INJECTION
                     if let code = FaultInjection.failure(.accept, fd: fd) { errno = code; return -1 }
                     #endif
@@ -79,7 +81,8 @@ enum Syscall {
     }
 
     /// Starts a connect; true when it completed at once, false when it is in progress (EINPROGRESS).
-    static func connect(_ fd: Int32, to address: SocketAddress) throws(NetError) -> Bool {
+    /// Errors name `address` and, when the socket was bound first, `local`.
+    static func connect(_ fd: Int32, to address: SocketAddress, from local: SocketAddress? = nil) throws(NetError) -> Bool {
         while true {
             #if EVENTLOOP_FAULT_INJECTION
             let injected = FaultInjection.failure(.connect, fd: fd)
@@ -92,7 +95,7 @@ enum Syscall {
             let code = errno
             if code == EINTR { continue }
             if code == EINPROGRESS || code == EAGAIN { return false }
-            throw NetError(.system(errno: code), operation: "connect", address: address.description)
+            throw NetError(.system(errno: code), operation: "connect", at: .stream(local: local, remote: address))
         }
     }
 
@@ -101,21 +104,23 @@ enum Syscall {
         (try? getIntOption(fd, level: SOL_SOCKET, name: SO_ERROR)) ?? EBADF
     }
 
-    static func getIntOption(_ fd: Int32, level: Int32, name: Int32) throws(NetError) -> Int32 {
+    static func getIntOption(_ fd: Int32, level: Int32, name: Int32,
+                             at endpoints: @autoclosure () -> NetError.Endpoints = .none) throws(NetError) -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        _ = try retrying("getsockopt") { getsockopt(fd, level, name, &value, &length) }
+        _ = try retrying("getsockopt", endpoints()) { getsockopt(fd, level, name, &value, &length) }
         return value
     }
 
-    static func setIntOption(_ fd: Int32, level: Int32, name: Int32, value: Int32) throws(NetError) {
+    static func setIntOption(_ fd: Int32, level: Int32, name: Int32, value: Int32,
+                             at endpoints: @autoclosure () -> NetError.Endpoints = .none) throws(NetError) {
         var value = value
-        _ = try retrying("setsockopt") { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
+        _ = try retrying("setsockopt", endpoints()) { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
     }
 
-    static func setLinger(_ fd: Int32, seconds: Int32?) throws(NetError) {
+    static func setLinger(_ fd: Int32, seconds: Int32?, at endpoints: @autoclosure () -> NetError.Endpoints = .none) throws(NetError) {
         var value = linger(l_onoff: seconds == nil ? 0 : 1, l_linger: seconds ?? 0)
-        _ = try retrying("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size)) }
+        _ = try retrying("setsockopt", endpoints()) { setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size)) }
     }
 
     static func localAddress(_ fd: Int32) -> SocketAddress? {
@@ -143,8 +148,9 @@ enum Syscall {
     /// Reads from a stream socket with recv(2), which skips the VFS layer read(2) goes through
     /// (measurably less kernel time per call). Errors name the operation `read`.
     @inline(__always)
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("read", address?.description) {
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+                     at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        try nonBlocking("read", endpoints()) {
             #if EVENTLOOP_FAULT_INJECTION
             if let injected = FaultInjection.recv(fd, buffer) { return injected }
             #endif
@@ -153,8 +159,9 @@ enum Syscall {
     }
 
     @inline(__always)
-    static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        try nonBlocking("write", address?.description) {
+    static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer,
+                     at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        try nonBlocking("write", endpoints()) {
             #if EVENTLOOP_FAULT_INJECTION
             if let injected = FaultInjection.send(fd, buffer) { return injected }
             #endif
@@ -163,11 +170,12 @@ enum Syscall {
     }
 
     /// A gathering write of `count` iovecs with MSG_NOSIGNAL.
-    static func sendv(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int, address: SocketAddress?) throws(NetError) -> IOResult<Int> {
+    static func sendv(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int,
+                      at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = count
-        return try nonBlocking("write", address?.description) {
+        return try nonBlocking("write", endpoints()) {
             #if EVENTLOOP_FAULT_INJECTION
             if let injected = FaultInjection.sendmsg(fd, &message) { return injected }
             #endif
@@ -175,8 +183,8 @@ enum Syscall {
         }
     }
 
-    static func shutdown(_ fd: Int32, how: Int32, address: SocketAddress?) throws(NetError) {
-        _ = try retrying("shutdown", address?.description) { Glibc.shutdown(fd, how) }
+    static func shutdown(_ fd: Int32, how: Int32, at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) {
+        _ = try retrying("shutdown", endpoints()) { Glibc.shutdown(fd, how) }
     }
 
     /// Closes a descriptor. EINTR is not retried: on Linux the descriptor is gone either way.
@@ -298,14 +306,14 @@ extension Syscall {
     /// copies to every accepted connection, so there is no setsockopt per connection), bound
     /// and listening. On failure nothing stays open.
     static func listeningSocket(_ address: SocketAddress, backlog: Int32, reusePort: Bool) throws(NetError) -> Int32 {
-        let fd = try socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
+        let fd = try socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), at: .stream(local: address))
         do {
             if address.family != AF_UNIX {
                 try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
                 if reusePort { try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
                 try setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
             }
-            try bind(fd, to: address)
+            try bind(fd, to: address, at: .stream(local: address))
             try listen(fd, backlog: backlog, address: address)
             return fd
         } catch {

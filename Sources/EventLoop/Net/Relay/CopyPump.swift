@@ -46,10 +46,10 @@ final class CopyPump {
     /// pipe's error when `splice` is `.on` and no pipe can be made.
     func start() throws(NetError) {
         guard !source.readBusy, source.readPump == nil else {
-            throw NetError(.concurrentOperation, operation: "read", address: source.remoteAddress?.description)
+            throw source.netError(.concurrentOperation, "read")
         }
         guard !destination.writeBusy, destination.writePump == nil else {
-            throw NetError(.concurrentOperation, operation: "write", address: destination.remoteAddress?.description)
+            throw destination.netError(.concurrentOperation, "write")
         }
         if splice == .on { pipe = try source.reactor.pipePool.acquire(for: source.reactor) }
         source.readBusy = true

@@ -81,8 +81,8 @@ extension TCPConn {
         case .endOfStream: return result.bytes
         case .readFailed(let error), .writeFailed(let error): throw error
         case .cancelled: throw CancellationError()
-        case .timedOut: throw NetError(.timeout, operation: "copy", address: remoteAddress?.description)
-        case .closed: throw NetError(.closed, operation: "copy", address: remoteAddress?.description)
+        case .timedOut: throw netError(.timeout, "copy")
+        case .closed: throw netError(.closed, "copy")
         }
     }
 
@@ -118,7 +118,7 @@ extension TCPConn {
     public func relay(with other: TCPConn, options: RelayOptions = RelayOptions(),
                       completion: @escaping (Result<RelayResult, NetError>) -> Void) {
         if reactor.hasStoppedUnderCaller {
-            return completion(.failure(NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description)))
+            return completion(.failure(netError(.reactorStopped, "relay")))
         }
         precondition(reactor.isCurrent, "the callback relay runs on its reactor's thread")
         guard other.reactor === reactor else { return completion(.failure(crossReactorError)) }
@@ -128,7 +128,7 @@ extension TCPConn {
 
     /// Why two connections on different reactors cannot be relayed (a pair never crosses threads).
     private var crossReactorError: NetError {
-        NetError(.system(errno: EINVAL), operation: "relay (connections on different reactors)", address: remoteAddress?.description)
+        netError(.system(errno: EINVAL), "relay (connections on different reactors)")
     }
 
     private nonisolated(nonsending) func runCopies(
@@ -155,7 +155,7 @@ extension TCPConn {
         _ session: RelaySession, to destination: TCPConn, bothWays: Bool, splice: SpliceMode,
         idleTimeout: Duration?, halfClose: Bool
     ) async throws -> (forward: CopyResult, backward: CopyResult?) {
-        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "relay", address: remoteAddress?.description) }
+        guard reactor.isCurrent else { throw netError(.reactorStopped, "relay") }
         return try await session.run(from: self, to: destination, bothWays: bothWays, splice: splice,
                                      idleTimeout: idleTimeout, halfClose: halfClose)
     }

@@ -6,9 +6,9 @@ extension StreamSocket {
     /// Reactor thread only. Throws ``NetError`` (`read`, the peer, the errno).
     func spliceIn(to pipe: SplicePipe, count: Int) throws(NetError) -> IOResult<Int> {
         reactor.assertOnReactor()
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         guard readReady else { return .wouldBlock }
-        let result = try Syscall.splice(from: fd, to: pipe.writeEnd, count: count, operation: "read", address: remoteAddress)
+        let result = try Syscall.splice(from: fd, to: pipe.writeEnd, count: count, operation: "read", at: endpoints)
         switch result {
         case .processed(let moved):
             // A short splice may mean a full pipe rather than a drained socket, so readiness is
@@ -28,10 +28,10 @@ extension StreamSocket {
     /// (`write`, the peer, the errno).
     func spliceOut(from pipe: SplicePipe, count: Int) throws(NetError) -> IOResult<Int> {
         reactor.assertOnReactor()
-        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
-        guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "write") }
+        guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.splice(from: pipe.readEnd, to: fd, count: count, operation: "write", address: remoteAddress)
+        let result = try Syscall.splice(from: pipe.readEnd, to: fd, count: count, operation: "write", at: endpoints)
         switch result {
         case .processed(let moved):
             if moved < count { writeReady = false }

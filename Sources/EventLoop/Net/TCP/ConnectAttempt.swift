@@ -3,15 +3,16 @@
 /// calls its completion exactly once. Reactor thread only.
 final class ConnectAttempt: TimerTarget {
     let conn: TCPConn
-    private let address: SocketAddress
-    /// What a timeout names (the dialled text or the address).
+    /// The connect for its errors: the network, the address and the dialer's local address.
+    private let endpoints: NetError.Endpoints
+    /// What a timeout names instead of the address (the dialled text), when given.
     private let label: String?
     private var completion: ((Result<TCPConn, NetError>) -> Void)?
     private var timer: TimerHandle?
 
-    init(conn: TCPConn, address: SocketAddress, label: String?, completion: @escaping (Result<TCPConn, NetError>) -> Void) {
+    init(conn: TCPConn, endpoints: NetError.Endpoints, label: String?, completion: @escaping (Result<TCPConn, NetError>) -> Void) {
         self.conn = conn
-        self.address = address
+        self.endpoints = endpoints
         self.label = label
         self.completion = completion
     }
@@ -28,7 +29,7 @@ final class ConnectAttempt: TimerTarget {
 
     /// The socket turned writable: the handshake ended, one way or the other.
     func writable() {
-        if let error = Dialer.handshakeError(of: conn, address: address) {
+        if let error = Dialer.handshakeError(of: conn, at: endpoints) {
             return fail(error)
         }
         finish(.success(conn))
@@ -43,7 +44,7 @@ final class ConnectAttempt: TimerTarget {
     func timerFired(_ tag: TimerTag) {
         timer = nil
         guard completion != nil else { return }
-        fail(NetError(.timeout, operation: "connect", address: label ?? address.description))
+        fail(NetError(.timeout, operation: "connect", at: endpoints.labelled(label)))
     }
 
     /// Detaches from the connection first, so that closing it reports nothing back here

@@ -19,10 +19,10 @@ extension Dialer {
                      completion: @escaping (Result<TCPConn, NetError>) -> Void) {
         precondition(!addresses.isEmpty, "dial needs at least one address")
         if reactor.isShuttingDown {
-            return completion(.failure(NetError(.shuttingDown, operation: "connect", address: label ?? addresses[0].description)))
+            return completion(.failure(NetError(.shuttingDown, operation: "connect", at: endpoints(to: addresses[0]).labelled(label))))
         }
         if reactor.hasStoppedUnderCaller {
-            return completion(.failure(NetError(.reactorStopped, operation: "connect", address: label ?? addresses[0].description)))
+            return completion(.failure(NetError(.reactorStopped, operation: "connect", at: endpoints(to: addresses[0]).labelled(label))))
         }
         precondition(reactor.isCurrent, "the callback dial runs on its reactor's thread")
         attempt(addresses, index: 0, failures: [], label: label, on: reactor, completion: completion)
@@ -55,7 +55,7 @@ extension Dialer {
             return next(.failure(error))
         }
         if connected { return next(.success(conn)) }
-        ConnectAttempt(conn: conn, address: address, label: label, completion: next)
+        ConnectAttempt(conn: conn, endpoints: endpoints(to: address), label: label, completion: next)
             .start(timeout: timeout)
     }
 }

@@ -231,7 +231,7 @@ public struct Dialer: Sendable {
     private nonisolated(nonsending) func connect(_ address: SocketAddress, label: String? = nil, timeout: Duration? = nil,
                                                  on reactor: Reactor) async throws -> TCPConn {
         if reactor.isCurrent { return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor) }
-        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
+        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", at: endpoints(to: address)) }
         return try await withTaskExecutorPreference(reactor) {
             try await connectAfterHop(address, label: label, timeout: timeout, reactor: reactor)
         }
@@ -241,7 +241,7 @@ public struct Dialer: Sendable {
     /// which the caller has just made `reactor`.
     private func connectAfterHop(_ address: SocketAddress, label: String?, timeout: Duration?,
                                  reactor: Reactor) async throws -> TCPConn {
-        guard reactor.isCurrent else { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
+        guard reactor.isCurrent else { throw NetError(.shuttingDown, operation: "connect", at: endpoints(to: address)) }
         return try await connectOnReactor(address, label: label, timeout: timeout, reactor: reactor)
     }
 
@@ -250,7 +250,7 @@ public struct Dialer: Sendable {
                                                           reactor: Reactor) async throws -> TCPConn {
         try Task.checkCancellation()
         // A connect registered once shutdown has begun would never be woken.
-        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", address: address.description) }
+        if reactor.isShuttingDown { throw NetError(.shuttingDown, operation: "connect", at: endpoints(to: address)) }
         let (conn, connected) = try startConnect(address, reactor: reactor)
         if connected { return conn }
         do {
@@ -267,16 +267,16 @@ public struct Dialer: Sendable {
     /// Out of line, like the two below, so the suspended attempt's frame stays small.
     @inline(never)
     func startConnect(_ address: SocketAddress, reactor: Reactor) throws(NetError) -> (TCPConn, Bool) {
-        let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), address: address)
+        let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), at: endpoints(to: address))
         reactor.socketOpened()
         let connected: Bool
         do throws(NetError) {
             if address.family != AF_UNIX {
-                if noDelay { try Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1) }
-                if keepAlive { try Syscall.setIntOption(fd, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1) }
+                if noDelay { try Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, at: endpoints(to: address)) }
+                if keepAlive { try Syscall.setIntOption(fd, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1, at: endpoints(to: address)) }
             }
-            if let localAddress { try Syscall.bind(fd, to: localAddress) }
-            connected = try Syscall.connect(fd, to: address)
+            if let localAddress { try Syscall.bind(fd, to: localAddress, at: endpoints(to: address)) }
+            connected = try Syscall.connect(fd, to: address, from: localAddress)
         } catch {
             reactor.closeSocket(fd)
             throw error
@@ -294,7 +294,7 @@ public struct Dialer: Sendable {
     private func failedConnect(_ conn: TCPConn, error: any Error, address: SocketAddress, label: String?) -> any Error {
         conn.close()
         if let error = error as? NetError, error.isTimeout {
-            return NetError(.timeout, operation: "connect", address: label ?? address.description)
+            return NetError(.timeout, operation: "connect", at: endpoints(to: address).labelled(label))
         }
         return error
     }
@@ -302,7 +302,7 @@ public struct Dialer: Sendable {
     /// Checks the handshake's outcome; throws and closes on failure.
     @inline(never)
     private func finishConnect(_ conn: TCPConn, address: SocketAddress) throws(NetError) {
-        if let error = Dialer.handshakeError(of: conn, address: address) {
+        if let error = Dialer.handshakeError(of: conn, at: endpoints(to: address)) {
             conn.close()
             throw error
         }
@@ -311,11 +311,17 @@ public struct Dialer: Sendable {
     /// The error of a finished handshake, or nil when it connected. A writable event with no
     /// error or hang-up says the handshake completed (the kernel reports a failed connect with
     /// an error readiness), so SO_ERROR is read only when one of those came with it, to name the errno.
-    static func handshakeError(of conn: TCPConn, address: SocketAddress) -> NetError? {
+    static func handshakeError(of conn: TCPConn, at endpoints: NetError.Endpoints) -> NetError? {
         guard conn.socket.hangup else { return nil }
         let status = Syscall.pendingError(conn.socket.fd)
         guard status != 0 else { return nil }
-        return NetError(.system(errno: status), operation: "connect", address: address.description)
+        return NetError(.system(errno: status), operation: "connect", at: endpoints)
+    }
+
+    /// A connect to `address` for its errors: `tcp` (or `unix`), the address, and the local
+    /// address when the dialer binds one (as Go's dial names its `LocalAddr`).
+    func endpoints(to address: SocketAddress) -> NetError.Endpoints {
+        .stream(local: localAddress, remote: address)
     }
 }
 

@@ -72,7 +72,7 @@ public final class Listener: Sendable {
     static func listen(_ address: SocketAddress, reactors: [Reactor], backlog: Int32, reusePort: Bool) async throws -> Listener {
         precondition(!reactors.isEmpty, "a listener needs a reactor")
         if reactors.contains(where: \.isShuttingDown) {
-            throw NetError(.shuttingDown, operation: "listen", address: address.description)
+            throw NetError(.shuttingDown, operation: "listen", at: .stream(local: address))
         }
         let perReactor = reusePort && address.family != AF_UNIX && reactors.count > 1
         let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: perReactor)
@@ -108,7 +108,7 @@ public final class Listener: Sendable {
             descriptors[handedOver.withLock { $0 }...].forEach(Syscall.close)
             listener.close()
             if let error = error as? NetError, error.code == .shuttingDown {
-                throw NetError(.shuttingDown, operation: "listen", address: bound.description)
+                throw NetError(.shuttingDown, operation: "listen", at: .stream(local: bound))
             }
             throw error
         }
@@ -135,7 +135,7 @@ public final class Listener: Sendable {
     /// when the task is cancelled.
     public func accept() async throws -> TCPConn {
         if reactors.contains(where: \.isShuttingDown) {
-            throw NetError(.shuttingDown, operation: "accept", address: address.description)
+            throw NetError(.shuttingDown, operation: "accept", at: .stream(local: address))
         }
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterID += 1
@@ -144,7 +144,7 @@ public final class Listener: Sendable {
         let conn = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TCPConn, any Error>) in
                 let outcome = state.withLock { state -> Result<TCPConn, any Error>? in
-                    if state.closed { return .failure(NetError(.closed, operation: "accept", address: address.description)) }
+                    if state.closed { return .failure(NetError(.closed, operation: "accept", at: .stream(local: address))) }
                     if Task.isCancelled { return .failure(CancellationError()) }
                     if !state.ready.isEmpty { return .success(state.ready.removeFirst()) }
                     state.waiters.append((id, continuation))
@@ -242,7 +242,7 @@ public final class Listener: Sendable {
         }
         for acceptor in acceptors { acceptor.reactor.execute { acceptor.close() } }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: NetError(.closed, operation: "accept", address: address.description))
+            waiter.continuation.resume(throwing: NetError(.closed, operation: "accept", at: .stream(local: address)))
         }
         for conn in ready { conn.close() }
         if let path = address.path { Syscall.unlink(path) }

@@ -32,23 +32,23 @@ extension StreamSocket {
     /// (checked: traps elsewhere). Throws ``NetError`` (`setsockopt`, errno) or `.closed`.
     public func setOption(_ option: SocketOption, _ value: Int32) throws(NetError) {
         reactor.checkConfined("StreamSocket", "setOption")
-        guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "setsockopt") }
         let (level, name) = option.levelAndName
-        try Syscall.setIntOption(fd, level: level, name: name, value: value)
+        try Syscall.setIntOption(fd, level: level, name: name, value: value, at: endpoints)
     }
 
     /// Reads an integer option. Reactor thread only.
     public func option(_ option: SocketOption) throws(NetError) -> Int32 {
         reactor.checkConfined("StreamSocket", "option")
-        guard fd >= 0 else { throw NetError(.closed, operation: "getsockopt", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "getsockopt") }
         let (level, name) = option.levelAndName
-        return try Syscall.getIntOption(fd, level: level, name: name)
+        return try Syscall.getIntOption(fd, level: level, name: name, at: endpoints)
     }
 
     /// SO_LINGER: nil turns it off; 0 makes close send a reset. Reactor thread only.
     public func setLinger(seconds: Int32?) throws(NetError) {
         reactor.checkConfined("StreamSocket", "setLinger")
-        guard fd >= 0 else { throw NetError(.closed, operation: "setsockopt", address: remoteAddress?.description) }
-        try Syscall.setLinger(fd, seconds: seconds)
+        guard fd >= 0 else { throw netError(.closed, "setsockopt") }
+        try Syscall.setLinger(fd, seconds: seconds, at: endpoints)
     }
 }

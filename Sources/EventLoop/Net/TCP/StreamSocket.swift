@@ -123,14 +123,14 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     }
 
     func reactorStopped() {
-        closeNow(error: NetError(.reactorStopped, operation: "close", address: remoteAddress?.description))
+        closeNow(error: netError(.reactorStopped, "close"))
     }
 
     // MARK: reading
 
     /// Reads into `buffer` without blocking: `.processed(n)` with n > 0 bytes, `.processed(0)`
     /// at end of stream, or `.wouldBlock`. Reactor thread only; bounded per readiness event
-    /// (see ``StreamHandler``). Throws ``NetError`` (`read`, the peer's address, the errno).
+    /// (see ``StreamHandler``). Throws ``NetError`` (`read tcp local->peer`, the errno).
     /// Called from another thread it traps (see the type's threading rules).
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
         reactor.checkConfined("StreamSocket", "read")
@@ -140,7 +140,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``read(into:)`` once the thread is checked.
     @inline(__always)
     private func readWithinBudget(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         if readsThisEvent >= Reactor.maxReadsPerEvent {
             if !readRedispatchQueued {
                 readRedispatchQueued = true
@@ -168,10 +168,10 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// One read syscall with readiness tracking and no budget (the async level bounds itself).
     @inline(__always)
     func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
-        let result = try Syscall.read(fd, into: buffer, address: remoteAddress)
+        let result = try Syscall.read(fd, into: buffer, at: endpoints)
         switch result {
         case .processed(let count):
             if count > 0 {
@@ -200,19 +200,19 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``write(_:)`` once the thread is checked.
     @inline(__always)
     func writeNow(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
-        guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "write") }
+        guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.send(fd, bytes, address: remoteAddress)
+        let result = try Syscall.send(fd, bytes, at: endpoints)
         noteWritten(result, requested: bytes.count)
         return result
     }
 
     /// A gathering write of several buffers' readable bytes in one syscall (up to 64 at once).
     func writeVectored(_ buffers: UnsafeBufferPointer<ByteBuffer>, skipping skip: Int) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
+        guard fd >= 0 else { throw netError(.closed, "write") }
         reactor.assertOnReactor()
-        guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+        guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
         let count = min(buffers.count, 64)
         return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors throws(NetError) in
@@ -229,7 +229,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
                 used += 1
             }
             guard used > 0 else { return .processed(0) }
-            let result = try Syscall.sendv(fd, vectors.baseAddress!, count: used, address: remoteAddress)
+            let result = try Syscall.sendv(fd, vectors.baseAddress!, count: used, at: endpoints)
             noteWritten(result, requested: total)
             return result
         }
@@ -261,8 +261,8 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             case .wouldBlock: break
             }
         } else {
-            guard fd >= 0 else { throw NetError(.closed, operation: "write", address: remoteAddress?.description) }
-            guard !outputShutdown else { throw NetError(.outputClosed, operation: "write", address: remoteAddress?.description) }
+            guard fd >= 0 else { throw netError(.closed, "write") }
+            guard !outputShutdown else { throw netError(.outputClosed, "write") }
         }
         if offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
@@ -276,7 +276,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         while outbound.readableBytes > 0 && writeReady && fd >= 0 {
             let result: IOResult<Int>
             do {
-                result = try outbound.withUnsafeReadableBytes { bytes throws(NetError) in try Syscall.send(fd, bytes, address: remoteAddress) }
+                result = try outbound.withUnsafeReadableBytes { bytes throws(NetError) in try Syscall.send(fd, bytes, at: endpoints) }
             } catch {
                 closeNow(error: error)
                 return
@@ -307,7 +307,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     func shutdownOutput() {
         guard fd >= 0, !outputShutdown else { return }
         outputShutdown = true
-        try? Syscall.shutdown(fd, how: Int32(SHUT_WR), address: remoteAddress)
+        try? Syscall.shutdown(fd, how: Int32(SHUT_WR), at: endpoints)
     }
 
     /// Closes the socket: pending calls fail with `.closed`, the handler's ``StreamHandler/closed(_:error:)``

@@ -72,6 +72,6 @@ extension TCPConn {
 }
 
 extension StreamSocket: IOWaitSubject {
-    /// What a stream wait's timeout names: the peer.
-    var waitAddress: String? { remoteAddress?.description }
+    /// A stream wait's error names `tcp` (or `unix`), this end and the peer.
+    func waitError(_ code: NetError.Code, operation: String) -> NetError { netError(code, operation) }
 }

@@ -22,7 +22,7 @@ extension TCPConn {
     /// See ``readOnPreferredExecutor(into:)``.
     @concurrent
     func writeOnPreferredExecutor(_ buffer: ByteBuffer) async throws {
-        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "write", address: remoteAddress?.description) }
+        guard reactor.isCurrent else { throw netError(.reactorStopped, "write") }
         try await writeOnReactor(buffer)
     }
 
@@ -45,7 +45,7 @@ extension TCPConn {
     /// See ``readOnPreferredExecutor(into:)``.
     @concurrent
     func writeOnPreferredExecutor(_ buffers: [ByteBuffer]) async throws {
-        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "write", address: remoteAddress?.description) }
+        guard reactor.isCurrent else { throw netError(.reactorStopped, "write") }
         try await writeOnReactor(buffers)
     }
 
@@ -79,7 +79,7 @@ extension TCPConn {
     func beginWrite() throws {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
-        guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: remoteAddress?.description) }
+        guard !writeBusy else { throw netError(.concurrentOperation, "write") }
         // Checked before the write is marked busy: a write failing here never began, and must
         // not leave the connection looking busy to the next one.
         try writeWait.checkDeadline()

@@ -35,7 +35,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// task of the user's own) install one.
     @exclusivity(unchecked) var servingTask: UnsafeCurrentTask?
     @exclusivity(unchecked) var closeWriteAfterWrite = false
-    var closeReason: NetError?
+    /// Why the socket closed, when not by a plain close (a reactor stop, a failed read).
+    var closeReason: NetError.Code?
     @exclusivity(unchecked) var consecutiveReads = 0
     @exclusivity(unchecked) var idleTimeoutNanoseconds: UInt64 = 0
     /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
@@ -101,14 +102,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// executor, which ``readAfterHop(into:)`` has just made this reactor.
     @concurrent
     private func readOnPreferredExecutor(into buffer: inout ByteBuffer) async throws -> Int {
-        guard reactor.isCurrent else { throw NetError(.reactorStopped, operation: "read", address: remoteAddress?.description) }
+        guard reactor.isCurrent else { throw netError(.reactorStopped, "read") }
         return try await read(into: &buffer)
     }
 
     private func beginRead() throws(NetError) {
         try failIfStopped("read")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
-        guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: remoteAddress?.description) }
+        guard !readBusy else { throw netError(.concurrentOperation, "read") }
         readBusy = true
     }
 
@@ -282,7 +283,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     func socketClosed(error: NetError?) {
-        closeReason = error
+        closeReason = error?.code
         readWait.cancelTimer()
         writeWait.cancelTimer()
         readPump?.connectionClosed(self, error: error)
@@ -294,15 +295,15 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     func closedError(_ operation: String) -> NetError {
-        if let closeReason, closeReason.code != .closed {
-            return NetError(closeReason.code, operation: operation, address: remoteAddress?.description)
+        if let closeReason, closeReason != .closed {
+            return netError(closeReason, operation)
         }
-        return NetError(.closed, operation: operation, address: remoteAddress?.description)
+        return netError(.closed, operation)
     }
 
     func failIfStopped(_ operation: String) throws(NetError) {
         if reactor.hasStoppedUnderCaller {
-            throw NetError(.reactorStopped, operation: operation, address: remoteAddress?.description)
+            throw netError(.reactorStopped, operation)
         }
     }
 }

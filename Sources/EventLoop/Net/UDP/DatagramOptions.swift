@@ -62,7 +62,7 @@ public struct DatagramOptions: Sendable, Hashable {
                 // IPv4 datagrams reaching a dual-stack socket report theirs through IP_PKTINFO.
                 if dualStack { try Syscall.setIntOption(fd, level: Int32(IPPROTO_IP), name: IP_PKTINFO, value: 1) }
             }
-            if let address { try Syscall.bind(fd, to: address) }
+            if let address { try Syscall.bind(fd, to: address, at: .datagram(local: address)) }
             return fd
         } catch {
             Syscall.close(fd)

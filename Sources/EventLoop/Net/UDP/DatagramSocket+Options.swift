@@ -66,14 +66,14 @@ extension DatagramSocket {
     /// The descriptor, after checking the thread (`method` names the caller in the trap).
     private func openDescriptor(_ operation: String, method: StaticString) throws(NetError) -> Int32 {
         reactor.checkConfined("DatagramSocket", method)
-        guard fd >= 0 else { throw NetError(.closed, operation: operation, address: addressText) }
+        guard fd >= 0 else { throw netError(.closed, operation) }
         return fd
     }
 
     private func interfaceIndex(_ name: String?, _ group: SocketAddress) throws(NetError) -> UInt32 {
         guard let name else { return 0 }
         let index = Syscall.interfaceIndex(named: name)
-        guard index != 0 else { throw NetError(.system(errno: ENODEV), operation: "if_nametoindex \(name)", address: group.description) }
+        guard index != 0 else { throw netError(.system(errno: ENODEV), "if_nametoindex \(name)", peer: group) }
         return index
     }
 }

@@ -19,10 +19,10 @@ extension DatagramSocket {
     @inline(__always)
     func sendNowUnchecked(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?,
                           from source: SocketAddress?) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
+        guard fd >= 0 else { throw netError(.closed, "write", peer: destination) }
         reactor.assertOnReactor()
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.send(fd, bytes, to: destination, from: source, address: remoteAddress)
+        let result = try Syscall.send(fd, bytes, to: destination, from: source, at: endpoints)
         switch result {
         case .processed(let count): noteSent(calls: 1, datagrams: 1, bytes: count)
         case .wouldBlock: blockedOnWrite()
@@ -44,7 +44,9 @@ extension DatagramSocket {
             let messages = vector.prepareSends(count: min(count, MessageVector.capacity), segmentation: segmentation, datagram)
             let result: IOResult<Int>
             do {
-                result = try Syscall.sendBatch(fd, vector, count: messages, address: remoteAddress)
+                // sendmmsg fails only when its first message is refused: the error names that
+                // message's destination (on an unconnected socket), as a single send does.
+                result = try Syscall.sendBatch(fd, vector, count: messages, at: endpoints.to(datagram(0).destination))
             } catch {
                 if vector.datagramCounts[0] > 1, segmentation, let code = error.errno,
                    [EIO, EINVAL, ENOPROTOOPT, EOPNOTSUPP].contains(code) {
@@ -52,11 +54,6 @@ extension DatagramSocket {
                     continue
                 }
                 lastRefusedDatagrams = vector.datagramCounts[0]
-                // sendmmsg fails only when its first message is refused: on an unconnected
-                // socket, name that message's destination, as a single send does.
-                if error.address == nil, let destination = datagram(0).destination {
-                    throw NetError(error.code, operation: error.operation, address: destination.description, underlying: error.underlying)
-                }
                 throw error
             }
             guard case .processed(let sent) = result else {
@@ -104,7 +101,7 @@ extension DatagramSocket {
     /// Reactor thread only. Throws ``NetError`` `.closed`, or an error of the flush it caused.
     public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil, from source: SocketAddress? = nil) throws(NetError) {
         reactor.checkConfined("DatagramSocket", "send")
-        guard fd >= 0 else { throw NetError(.closed, operation: "write", address: (destination ?? remoteAddress)?.description) }
+        guard fd >= 0 else { throw netError(.closed, "write", peer: destination) }
         if outbound.capacity == 0 { outbound = reactor.bufferPool.acquire(minimumCapacity: max(bytes.count, 16 * 1024)) }
         queued.append(Queued(offset: outbound.writerIndex, length: bytes.count, destination: destination, source: source))
         outbound.writeBytes(bytes)

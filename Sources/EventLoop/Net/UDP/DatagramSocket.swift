@@ -169,7 +169,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     }
 
     func reactorStopped() {
-        closeNow(error: NetError(.reactorStopped, operation: "close", address: localAddress?.description))
+        closeNow(error: netError(.reactorStopped, "close"))
     }
 
     // MARK: receiving
@@ -193,23 +193,23 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// after an ICMP port unreachable on a connected socket) or `.closed`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
         reactor.checkConfined("DatagramSocket", "receive")
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         if budgetSpent() { return .wouldBlock }
         return try receiveNow(into: buffer)
     }
 
     /// One `recvmsg` with readiness tracking and no budget (the async level bounds itself).
     func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<DatagramHeader> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
         let outcome: IOResult<Syscall.ReceivedMessage>
         if packetInfo {
             outcome = try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { control throws(NetError) in
-                try Syscall.receive(fd, into: buffer, control: control, localPort: localPort, address: remoteAddress ?? localAddress)
+                try Syscall.receive(fd, into: buffer, control: control, localPort: localPort, at: endpoints)
             }
         } else {
-            outcome = try Syscall.receive(fd, into: buffer, control: nil, localPort: localPort, address: remoteAddress ?? localAddress)
+            outcome = try Syscall.receive(fd, into: buffer, control: nil, localPort: localPort, at: endpoints)
         }
         guard case .processed(let message) = outcome else {
             readReady = false
@@ -229,7 +229,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``NetError`` as ``receive(into:)``, or what `body` throws.
     public func receiveBatch(maxCount: Int = 32, _ body: (ReceivedDatagram) throws -> Void) throws -> IOResult<Int> {
         reactor.checkConfined("DatagramSocket", "receiveBatch")
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         if budgetSpent() { return .wouldBlock }
         let result = try receiveBatchNow(maxCount: maxCount)
         if case .processed(let count) = result {
@@ -246,13 +246,13 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// One `recvmmsg` into the reactor's receive vector; the caller reads the messages out
     /// before the next batch receive on this reactor.
     func receiveBatchNow(maxCount: Int) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw NetError(.closed, operation: "read", address: addressText) }
+        guard fd >= 0 else { throw netError(.closed, "read") }
         reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
         let count = max(1, min(maxCount, MessageVector.capacity))
         let vector = reactor.receiveVector
         for index in 0..<count { vector.prepareReceive(index, control: packetInfo) }
-        guard case .processed(let received) = try Syscall.receiveBatch(fd, vector, count: count, address: remoteAddress ?? localAddress) else {
+        guard case .processed(let received) = try Syscall.receiveBatch(fd, vector, count: count, at: endpoints) else {
             readReady = false
             return .wouldBlock
         }
@@ -310,6 +310,4 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
 
     /// True when this socket bound its Unix path itself (and so removes it on close).
     var ownsPath = false
-
-    var addressText: String? { (remoteAddress ?? localAddress)?.description }
 }

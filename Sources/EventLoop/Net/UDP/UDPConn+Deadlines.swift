@@ -39,6 +39,6 @@ extension UDPConn {
 }
 
 extension DatagramSocket: IOWaitSubject {
-    /// What a datagram wait's timeout names: the peer, or the bound address.
-    var waitAddress: String? { addressText }
+    /// A datagram wait's error names `udp`, the bound address and, when connected, the peer.
+    func waitError(_ code: NetError.Code, operation: String) -> NetError { netError(code, operation) }
 }

@@ -32,7 +32,8 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     var readBusy = false
     var writeBusy = false
     var consecutiveReads = 0
-    var closeReason: NetError?
+    /// Why the socket closed, when not by a plain close (a reactor stop, a failed read).
+    var closeReason: NetError.Code?
 
     init(socket: DatagramSocket) {
         self.socket = socket
@@ -67,7 +68,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
                                options: DatagramOptions = DatagramOptions()) async throws -> UDPConn {
         let fd = try options.makeSocket(family: remote.family, bindingTo: local)
         do {
-            try Syscall.connectDatagram(fd, to: remote)
+            try Syscall.connectDatagram(fd, to: remote, from: local)
         } catch {
             Syscall.close(fd)
             throw error
@@ -170,7 +171,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     func truncatedError(_ message: DatagramHeader) -> NetError {
-        NetError(.truncated(wireLength: message.wireLength), operation: "read", address: message.sender.description)
+        socket.netError(.truncated(wireLength: message.wireLength), "read", peer: message.sender)
     }
 
     // MARK: writing
@@ -218,14 +219,14 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     func beginRead() throws(NetError) {
         try failIfStopped("read")
         precondition(reactor.isCurrent, "UDPConn state used off its reactor")
-        guard !readBusy else { throw NetError(.concurrentOperation, operation: "read", address: socket.addressText) }
+        guard !readBusy else { throw socket.netError(.concurrentOperation, "read") }
         readBusy = true
     }
 
     func beginWrite() throws(NetError) {
         try failIfStopped("write")
         precondition(reactor.isCurrent, "UDPConn state used off its reactor")
-        guard !writeBusy else { throw NetError(.concurrentOperation, operation: "write", address: socket.addressText) }
+        guard !writeBusy else { throw socket.netError(.concurrentOperation, "write") }
         // Checked before the write is marked busy: a write failing here never began, and must
         // not leave the socket looking busy to the next one.
         try writeWait.checkDeadline()
@@ -258,7 +259,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
         try failIfStopped(operation)
         return try await withTaskExecutorPreference(reactor) {
             guard self.reactor.isCurrent else {
-                throw NetError(.reactorStopped, operation: operation, address: self.socket.addressText)
+                throw self.socket.netError(.reactorStopped, operation)
             }
             return try await body()
         }
@@ -272,21 +273,21 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     func socketClosed(error: NetError?) {
-        closeReason = error
+        closeReason = error?.code
         readWait.fail(closedError("read"))
         writeWait.fail(closedError("write"))
     }
 
     func closedError(_ operation: String) -> NetError {
-        if let closeReason, closeReason.code != .closed {
-            return NetError(closeReason.code, operation: operation, address: socket.addressText)
+        if let closeReason, closeReason != .closed {
+            return socket.netError(closeReason, operation)
         }
-        return NetError(.closed, operation: operation, address: socket.addressText)
+        return socket.netError(.closed, operation)
     }
 
     private func failIfStopped(_ operation: String) throws(NetError) {
         if reactor.hasStoppedUnderCaller {
-            throw NetError(.reactorStopped, operation: operation, address: socket.addressText)
+            throw socket.netError(.reactorStopped, operation)
         }
     }
 }
