@@ -12,7 +12,8 @@ extension Listener {
     ///   throw `CancellationError` or `.closed`).
     ///
     /// Returns once every handler has returned and the listening sockets are closed (the
-    /// listener is always closed on return). Unlike ``serve(_:)``, these handler tasks can be
+    /// listener is always closed on return). A handler that neither uses its connection nor
+    /// checks for cancellation after the stop keeps this call waiting for it. Unlike ``serve(_:)``, these handler tasks can be
     /// cancelled, so each wait that suspends installs a cancellation handler (a small cost per
     /// wait; ``serve(_:)`` stays the fastest path).
     ///
