@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "EventLoop", targets: ["EventLoop"]),
         .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
+        .library(name: "EventLoopServiceLifecycle", targets: ["EventLoopServiceLifecycle"]),
         .executable(name: "EchoExample", targets: ["EchoExample"]),
         .executable(name: "ProxyExample", targets: ["ProxyExample"]),
     ],
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CEventLoop"),
@@ -26,10 +28,21 @@ let package = Package(
             swiftSettings: [.define("EVENTLOOP_FAULT_INJECTION", .when(configuration: .debug))]
         ),
         .target(name: "EventLoopTesting", dependencies: ["EventLoop"]),
+        // swift-service-lifecycle's Service for reactor groups and servers: a separate target,
+        // so the core keeps depending on Glibc only.
+        .target(
+            name: "EventLoopServiceLifecycle",
+            dependencies: [
+                "EventLoop",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "ExampleSupport",
             dependencies: [
                 "EventLoop",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,7 +51,9 @@ let package = Package(
             name: "EchoExample",
             dependencies: [
                 "EventLoop",
+                "EventLoopServiceLifecycle",
                 "ExampleSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -48,7 +63,9 @@ let package = Package(
             name: "ProxyExample",
             dependencies: [
                 "EventLoop",
+                "EventLoopServiceLifecycle",
                 "ExampleSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -67,6 +84,14 @@ let package = Package(
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),
+        .testTarget(
+            name: "EventLoopServiceLifecycleTests",
+            dependencies: [
+                "EventLoop", "EventLoopTesting", "EventLoopServiceLifecycle", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,11 +1,15 @@
 import EventLoop
+import EventLoopServiceLifecycle
 import ExampleSupport
 import Logging
+import ServiceLifecycle
 
-/// The running proxy: reactors, listeners, the metrics page, and the graceful shutdown.
+/// The running proxy: reactors, listeners and the metrics page as services of one
+/// `ServiceGroup`, with SIGTERM and SIGINT as its graceful shutdown.
 enum ProxyServer {
-    /// Runs until SIGINT or SIGTERM, then drains (see ``ProxySettings/drainTimeout``). Throws
-    /// when a listener, the metrics listener or an upstream's name cannot be set up.
+    /// Runs until SIGINT or SIGTERM, then drains (see ``ProxySettings/drainTimeout``); a second
+    /// signal stops at once (exit status 128 + the signal). Throws when a listener, the metrics
+    /// listener or an upstream's name cannot be set up.
     static func run(_ settings: ProxySettings) async throws {
         let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level)
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
@@ -13,12 +17,9 @@ enum ProxyServer {
         let group = try ReactorGroup(count: settings.threads)
         let metrics = ProxyMetrics(upstreams: settings.upstreams)
         let totals = ProxyTotals()
-        let signals = StopSignals()
-        let signalSources = signals.install()
-        defer { signalSources.forEach { $0.cancel() } }
         let resourceWarning = ResourceWarning(fdLimit: fdLimit, logger: logger)
         var listeners: [Listener] = []
-        var metricsServer: MetricsServer?
+        var metricsListener: Listener?
         do {
             for text in settings.listen {
                 let listener = try await Listener.listen(text, group: group)
@@ -26,14 +27,16 @@ enum ProxyServer {
                 listeners.append(listener)
             }
             if let text = settings.metricsListen {
-                metricsServer = try await MetricsServer.start(try SocketAddress(text), group: group, metrics: metrics, logger: logger)
+                metricsListener = try await Listener.listen(try SocketAddress(text), group: group)
             }
         } catch {
             listeners.forEach { $0.close() }
-            metricsServer?.close()
+            metricsListener?.close()
             await group.shutdown()
             throw error
         }
+        // Output into a closed pipe is an error the output functions drop, not the end of the program.
+        Reactor.ignoreSIGPIPE()
         let forwarder = PairForwarder(
             settings: settings,
             upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
@@ -42,11 +45,52 @@ enum ProxyServer {
             metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
         )
         let bound = listeners.map(\.address.description).joined(separator: ", ")
-        let metricsNote = metricsServer.map { ", metrics on http://\($0.address)/metrics" } ?? ""
-        logger.notice("listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)")
+        let metricsNote = metricsListener.map { ", metrics on http://\($0.address)/metrics" } ?? ""
+        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)"
+
+        // Shut down in reverse order: the proxy drains, the metrics page closes, the reactors stop.
+        let signalWatch = await StopSignalWatch(logger: logger)
+        var services = [signalWatch.configuration, .init(service: ReactorGroupService(group))]
+        if let metricsListener {
+            logger.info("metrics at http://\(metricsListener.address)/metrics")
+            services.append(.init(service: TCPServerService(listener: metricsListener, drainTimeout: .seconds(1)) { conn in
+                await MetricsServer.handle(conn, metrics: metrics, logger: logger)
+            }))
+        }
+        services.append(.init(service: ProxyService(listeners: listeners, forwarder: forwarder, startLine: startLine)))
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: StopSignalWatch.gracefulShutdownSignals, logger: logger
+        ))
+        try await serviceGroup.runExitingOnSecondSignal()
+        logger.notice("stopped: \(totals.summary)")
+    }
+
+    /// Resolves each upstream's HOST:PORT once at start. Throws ``NetError`` naming the one
+    /// that does not resolve.
+    static func resolveUpstreams(_ texts: [String]) async throws -> [(label: String, addresses: [SocketAddress])] {
+        var result: [(label: String, addresses: [SocketAddress])] = []
+        for text in texts {
+            result.append((text, try await SocketAddress.resolve(text)))
+        }
+        return result
+    }
+}
+
+/// The proxy's listeners as a swift-service-lifecycle `Service`: `run()` forwards clients until
+/// the graceful shutdown, then stops the upstream attempts (``StopGate``), stops accepting on
+/// every listener at once and drains the open pairs for the drain time (cancellation: at once).
+struct ProxyService: Service {
+    let listeners: [Listener]
+    let forwarder: PairForwarder
+    /// Logged (notice) when serving starts: the group's signal handlers are in place by then.
+    let startLine: String
+
+    func run() async {
+        let (forwarder, logger, totals) = (self.forwarder, forwarder.logger, forwarder.totals)
+        logger.notice("\(startLine)")
         await withTaskGroup(of: Void.self) { serving in
             for listener in listeners {
-                switch settings.api {
+                switch forwarder.settings.api {
                 case .handler:
                     listener.serveConnections { client in
                         totals.acceptedClient()
@@ -61,25 +105,12 @@ enum ProxyServer {
                     }
                 }
             }
-            let signal = await signals.waitForSignal()
-            logger.info("\(StopSignals.name(of: signal)): shutting down")
+            // Returns at the graceful shutdown; throws when cancelled, which drains at once.
+            try? await gracefulShutdown()
             // Before the drain: clients still waiting for an upstream give up now, and no
             // upstream is dialled from here on (none onto a reactor that is shutting down).
             forwarder.stopGate.stop()
-            _ = await forwarder.registry.drain(listeners, timeout: settings.drainTimeout, logger: logger)
+            _ = await forwarder.registry.drain(listeners, timeout: forwarder.settings.drainTimeout, logger: logger)
         }
-        metricsServer?.close()
-        await group.shutdown()
-        logger.notice("stopped: \(totals.summary)")
-    }
-
-    /// Resolves each upstream's HOST:PORT once at start. Throws ``NetError`` naming the one
-    /// that does not resolve.
-    static func resolveUpstreams(_ texts: [String]) async throws -> [(label: String, addresses: [SocketAddress])] {
-        var result: [(label: String, addresses: [SocketAddress])] = []
-        for text in texts {
-            result.append((text, try await SocketAddress.resolve(text)))
-        }
-        return result
     }
 }

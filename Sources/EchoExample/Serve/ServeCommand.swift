@@ -1,7 +1,9 @@
 import ArgumentParser
 import EventLoop
+import EventLoopServiceLifecycle
 import ExampleSupport
 import Logging
+import ServiceLifecycle
 
 /// `EchoExample serve`: the echo server. Raw mode sends bytes back as they came; line mode
 /// answers each line with `Echo: <line>`; a `--udp-listen` address echoes each datagram back
@@ -84,31 +86,25 @@ struct ServeCommand: AsyncParsableCommand {
         let totals = Totals()
         let registry = ConnectionRegistry(limit: maxConns)
         let server = EchoServer(configuration: configuration, registry: registry, totals: totals, logger: logger)
-        let shutdown = ShutdownCoordinator()
-        let signalSources = shutdown.installSignalHandlers()
+        // Output into a closed pipe is an error the output functions drop, not the end of the program.
+        Reactor.ignoreSIGPIPE()
 
         let bound = (listeners.map { $0.address.description } + udpListeners.map { "udp \($0.address)" }).joined(separator: ", ")
-        logger.notice("listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), fd limit \(fdLimit)")
-        await withTaskGroup(of: Void.self) { serving in
-            for listener in listeners {
-                serving.addTask { await server.serve(listener) }
-            }
-            for listener in udpListeners {
-                serving.addTask { await server.serveUDP(listener) }
-            }
-            let signal = await shutdown.waitForSignal()
-            logger.info("\(ShutdownCoordinator.name(of: signal)): shutting down")
-            // Datagram sockets have nothing to drain: they close at once.
-            for listener in udpListeners {
-                listener.close()
-                let stats = listener.conns.map(\.stats)
-                totals.datagrams(received: stats.reduce(0) { $0 + $1.datagramsRead }, sent: stats.reduce(0) { $0 + $1.datagramsWritten })
-            }
-            await shutdown.drain(listeners, registry: registry, timeout: .seconds(drainTimeout), totals: totals, logger: logger)
-        }
-        await group.shutdown()
+        let startLine = "listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), fd limit \(fdLimit)"
+        let signalWatch = await StopSignalWatch(logger: logger)
+        // SIGTERM and SIGINT: a graceful shutdown in reverse order of this list (the listeners
+        // drain, then the reactors stop); a second signal cancels everything (StopSignalWatch).
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                signalWatch.configuration,
+                .init(service: ReactorGroupService(group)),
+                .init(service: EchoService(server: server, listeners: listeners, udpListeners: udpListeners, drainTimeout: .seconds(drainTimeout), startLine: startLine)),
+            ],
+            gracefulShutdownSignals: StopSignalWatch.gracefulShutdownSignals,
+            logger: logger
+        ))
+        try await services.runExitingOnSecondSignal()
         logger.notice("stopped: \(totals.summary)")
-        signalSources.forEach { $0.cancel() }
     }
 
     /// The server's settings from the flags.
