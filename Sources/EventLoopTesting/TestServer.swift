@@ -38,7 +38,7 @@ public final class TestServer: Sendable {
     /// not counted).
     public var handlerErrors: [any Error] { state.withLock { $0.errors } }
 
-    /// Dials the server from `group` with a default ``Dialer``; the caller closes the connection.
+    /// Dials the server from `group` with a default `Dialer`; the caller closes the connection.
     public func dial() async throws -> TCPConn {
         try await Dialer().dial(address, group: group)
     }

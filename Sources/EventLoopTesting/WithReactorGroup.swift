@@ -1,7 +1,7 @@
 import EventLoop
 
-/// Runs `body` with a fresh ``ReactorGroup`` of `reactors` threads (reading the time from
-/// `clock`, a ``ManualClock`` for instance, when one is given), bounded by `seconds`, then
+/// Runs `body` with a fresh `ReactorGroup` of `reactors` threads (reading the time from
+/// `clock`, a ``ManualClock`` for instance, when one is given), bounded by `timeout` seconds, then
 /// checks that the group owns no socket and no pooled buffer any more, shuts it down (also on
 /// failure) and checks that its threads have ended (``LeakCheck/expectNoLeaks(_:within:)``).
 ///

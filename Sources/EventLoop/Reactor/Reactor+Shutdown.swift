@@ -1,7 +1,7 @@
 extension Reactor {
     /// Stops the reactor: from the first call on, new work is refused with `.shuttingDown`;
     /// then it closes every socket it owns (failing pending calls with `.reactorStopped`), lets
-    /// the tasks that were woken run for at most ``shutdownDrainNanoseconds`` (1 s; what is left
+    /// the tasks that were woken run for at most 1 s (what is left
     /// continues on a fallback queue), closes its descriptors and joins the thread. With 200
     /// idle connections it returns in milliseconds (see Docs/Architecture.md, "Shutdown sequence").
     ///

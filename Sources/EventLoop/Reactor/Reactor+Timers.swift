@@ -88,7 +88,7 @@ extension Reactor {
     /// Once shutdown has begun the timer is refused: `body` never runs and the timer's
     /// ``ScheduledTimer/refusal`` is `.shuttingDown` (at once when this call sees the shutdown,
     /// otherwise once the arming reaches the reactor). A deadline any distance away costs
-    /// nothing while it waits (see ``TimingWheel``).
+    /// nothing while it waits (the reactor's timing wheel keeps far deadlines in an overflow list).
     @discardableResult
     public func schedule(at deadline: Deadline, _ body: @escaping @Sendable () -> Void) -> ScheduledTimer {
         let timer = ScheduledTimer(reactor: self)

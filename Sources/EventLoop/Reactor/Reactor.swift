@@ -93,6 +93,7 @@ public final class Reactor: @unchecked Sendable {
     /// Creates a reactor and starts its thread.
     ///
     /// - Parameters:
+    ///   - name: the reactor's label in logs and its thread's name (cut to the kernel's 15 characters).
     ///   - tick: the timing wheel's resolution (default 1 ms): timers fire at most one tick
     ///     late, never early.
     ///   - clock: where the reactor reads the time; nil (the default) for the system's

@@ -20,6 +20,7 @@ public struct Deadline: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// `duration` from now.
     public static func after(_ duration: Duration) -> Deadline { .now + duration }
 
+    /// Whether `lhs` comes before `rhs` on the monotonic clock. O(1).
     public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// The deadline moved by `duration` (saturating at 0 and at ``distantFuture``).

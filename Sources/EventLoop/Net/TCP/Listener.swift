@@ -54,6 +54,8 @@ public final class Listener: Sendable {
     /// Starts listening on `address` (port 0 picks a free port; read it back from ``address``).
     ///
     /// - Parameters:
+    ///   - address: the local address to bind (IPv4, IPv6 or `unix:` path).
+    ///   - group: the reactors that serve the accepted connections.
     ///   - backlog: the kernel's queue of connections not yet accepted.
     ///   - reusePort: one socket per reactor with SO_REUSEPORT (TCP only); false opens one
     ///     socket and hands connections out round-robin.

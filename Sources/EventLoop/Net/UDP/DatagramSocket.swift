@@ -221,7 +221,7 @@ public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
                                          destination: message.destination))
     }
 
-    /// Receives up to `maxCount` datagrams (at most ``MessageVector/capacity``, 64) with one
+    /// Receives up to `maxCount` datagrams (at most 64 per call) with one
     /// `recvmmsg` into the reactor's receive memory and calls `body` for each, in order: the
     /// views are valid only inside `body`. Returns `.processed(n)` with n ≥ 1 or `.wouldBlock`.
     /// Each slot holds 64 KiB, so only Unix datagrams can be truncated here (and say so).

@@ -8,7 +8,7 @@ import Glibc
 /// Its state lives on its reactor's thread. Calls from a task on that reactor take no lock
 /// and hop no thread; calls from elsewhere hop to the reactor first. A connected socket
 /// (``connect(to:from:on:options:)``) reads only its peer's datagrams, writes with plain
-/// ``write(_:)``, and reports an ICMP port unreachable from the peer as ``NetError`` with
+/// ``write(_:)-(ByteBuffer)``, and reports an ICMP port unreachable from the peer as ``NetError`` with
 /// errno ECONNREFUSED (``NetError/isConnectionRefused``) on the next read or write; it stays
 /// usable after that, as it does after a timeout.
 // @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
@@ -61,7 +61,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     }
 
     /// A socket connected to `remote` (bound to `local` first when given, else to an
-    /// ephemeral port): it reads only `remote`'s datagrams and writes with ``write(_:)``.
+    /// ephemeral port): it reads only `remote`'s datagrams and writes with ``write(_:)-(ByteBuffer)``.
     /// Connecting a datagram socket sends nothing, so it cannot fail for an absent peer: that
     /// shows as ECONNREFUSED on a later call. Throws ``NetError`` (`socket`, `bind`, `connect`).
     public static func connect(to remote: SocketAddress, from local: SocketAddress? = nil, on reactor: Reactor,
@@ -177,7 +177,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     // MARK: writing
 
     /// See ``PacketConn/write(_:to:)``: one datagram of the readable bytes of `buffer` to
-    /// `address` (on a connected socket it must be the peer, or nil through ``write(_:)``).
+    /// `address` (on a connected socket it must be the peer, or nil through ``write(_:)-(ByteBuffer)``).
     /// Suspends while the socket's send buffer is full. Throws ``NetError`` (`.timeout`,
     /// EMSGSIZE when too large, ECONNREFUSED on a connected socket, `.closed`) or `CancellationError`.
     public nonisolated(nonsending) func write(_ buffer: ByteBuffer, to address: SocketAddress) async throws {
