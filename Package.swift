@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "EventLoop", targets: ["EventLoop"]),
         .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
+        .library(name: "EventLoopMetrics", targets: ["EventLoopMetrics"]),
         .executable(name: "EchoExample", targets: ["EchoExample"]),
         .executable(name: "ProxyExample", targets: ["ProxyExample"]),
     ],
@@ -27,6 +28,10 @@ let package = Package(
         ),
         .target(name: "EventLoopTesting", dependencies: ["EventLoop"]),
         .target(
+            name: "EventLoopMetrics",
+            dependencies: ["EventLoop", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
+        .target(
             name: "ExampleSupport",
             dependencies: [
                 "EventLoop",
@@ -42,6 +47,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "EventLoopMetrics",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -53,6 +60,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                "EventLoopMetrics",
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
@@ -67,6 +75,13 @@ let package = Package(
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),
+        .testTarget(
+            name: "EventLoopMetricsTests",
+            dependencies: [
+                "EventLoop", "EventLoopMetrics", "EventLoopTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

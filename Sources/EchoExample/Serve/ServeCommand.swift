@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lower the soft open-file limit to N (to exercise EMFILE handling); by default it is raised to the hard limit.")
     var fdLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics (the reactors' statistics) at http://HOST:PORT/metrics.", valueName: "host:port"))
+    var metrics: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxConns, maxConns < 1 { throw ValidationError("--max-conns must be at least 1") }
@@ -58,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(idleTimeout >= 0) { throw ValidationError("--idle-timeout must not be negative") }
         if !(drainTimeout >= 0) { throw ValidationError("--drain-timeout must not be negative") }
         if !(1...64).contains(udpBatch) { throw ValidationError("--udp-batch must be between 1 and 64") }
-        for text in listen + udpListen {
+        for text in listen + udpListen + (metrics.map { [$0] } ?? []) {
             do { _ = try SocketAddress(text) } catch { throw ValidationError("\(error)") }
         }
     }
@@ -69,7 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         let group = try ReactorGroup(count: threads)
         let listeners: [Listener]
         let udpListeners: [UDPListener]
+        var metricsServer: MetricsServer?
         do {
+            metricsServer = try await EchoMetricsPage.start(metrics, group: group, logger: logger)
             listeners = try await Self.listen(on: tcpAddresses, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
             do {
                 udpListeners = try await Self.listenUDP(on: udpListen, group: group, segmentation: udpGso)
@@ -78,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw error
             }
         } catch {
+            metricsServer?.close()
             await group.shutdown()
             throw error
         }
@@ -106,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             await shutdown.drain(listeners, registry: registry, timeout: .seconds(drainTimeout), totals: totals, logger: logger)
         }
+        metricsServer?.close()
         await group.shutdown()
         logger.notice("stopped: \(totals.summary)")
         signalSources.forEach { $0.cancel() }
