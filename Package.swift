@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "EventLoop", targets: ["EventLoop"]),
         .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
         .library(name: "EventLoopServiceLifecycle", targets: ["EventLoopServiceLifecycle"]),
+        .library(name: "EventLoopMetrics", targets: ["EventLoopMetrics"]),
         .executable(name: "EchoExample", targets: ["EchoExample"]),
         .executable(name: "ProxyExample", targets: ["ProxyExample"]),
     ],
@@ -40,6 +41,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "EventLoopMetrics",
+            dependencies: ["EventLoop", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
+        .target(
             name: "ExampleSupport",
             dependencies: [
                 "EventLoop",
@@ -59,6 +64,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "EventLoopMetrics",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -72,6 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                "EventLoopMetrics",
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
@@ -92,6 +100,13 @@ let package = Package(
                 "EventLoop", "EventLoopTesting", "EventLoopServiceLifecycle", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EventLoopMetricsTests",
+            dependencies: [
+                "EventLoop", "EventLoopMetrics", "EventLoopTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),

@@ -15,7 +15,7 @@ enum ProxyServer {
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         let upstreamAddresses = try await resolveUpstreams(settings.upstreams)
         let group = try ReactorGroup(count: settings.threads)
-        let metrics = ProxyMetrics(upstreams: settings.upstreams)
+        let metrics = ProxyMetrics(upstreams: settings.upstreams, reactors: group)
         let totals = ProxyTotals()
         let resourceWarning = ResourceWarning(fdLimit: fdLimit, logger: logger)
         var listeners: [Listener] = []

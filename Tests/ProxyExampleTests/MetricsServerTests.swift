@@ -2,6 +2,7 @@ import EventLoop
 import EventLoopTesting
 import Logging
 import Testing
+@testable import ExampleSupport
 @testable import ProxyExample
 
 @Suite struct MetricsServerTests {

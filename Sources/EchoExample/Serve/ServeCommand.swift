@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lower the soft open-file limit to N (to exercise EMFILE handling); by default it is raised to the hard limit.")
     var fdLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics (the reactors' statistics) at http://HOST:PORT/metrics.", valueName: "host:port"))
+    var metrics: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxConns, maxConns < 1 { throw ValidationError("--max-conns must be at least 1") }
@@ -60,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(idleTimeout >= 0) { throw ValidationError("--idle-timeout must not be negative") }
         if !(drainTimeout >= 0) { throw ValidationError("--drain-timeout must not be negative") }
         if !(1...64).contains(udpBatch) { throw ValidationError("--udp-batch must be between 1 and 64") }
-        for text in listen + udpListen {
+        for text in listen + udpListen + (metrics.map { [$0] } ?? []) {
             do { _ = try SocketAddress(text) } catch { throw ValidationError("\(error)") }
         }
     }
@@ -71,7 +74,11 @@ struct ServeCommand: AsyncParsableCommand {
         let group = try ReactorGroup(count: threads)
         let listeners: [Listener]
         let udpListeners: [UDPListener]
+        var metricsListener: Listener?
         do {
+            if let metrics {
+                metricsListener = try await Listener.listen(try SocketAddress(metrics), group: group)
+            }
             listeners = try await Self.listen(on: tcpAddresses, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
             do {
                 udpListeners = try await Self.listenUDP(on: udpListen, group: group, segmentation: udpGso)
@@ -80,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw error
             }
         } catch {
+            metricsListener?.close()
             await group.shutdown()
             throw error
         }
@@ -94,16 +102,21 @@ struct ServeCommand: AsyncParsableCommand {
         let signalWatch = await StopSignalWatch(logger: logger)
         // SIGTERM and SIGINT: a graceful shutdown in reverse order of this list (the listeners
         // drain, then the reactors stop); a second signal cancels everything (StopSignalWatch).
-        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                signalWatch.configuration,
-                .init(service: ReactorGroupService(group)),
-                .init(service: EchoService(server: server, listeners: listeners, udpListeners: udpListeners, drainTimeout: .seconds(drainTimeout), startLine: startLine)),
-            ],
+        var services = [signalWatch.configuration, .init(service: ReactorGroupService(group))]
+        if let metricsListener {
+            let page = EchoMetricsPage(group: group)
+            logger.info("metrics at http://\(metricsListener.address)/metrics")
+            services.append(.init(service: TCPServerService(listener: metricsListener, drainTimeout: .seconds(1)) { conn in
+                await MetricsServer.handle(conn, metrics: page, logger: logger)
+            }))
+        }
+        services.append(.init(service: EchoService(server: server, listeners: listeners, udpListeners: udpListeners, drainTimeout: .seconds(drainTimeout), startLine: startLine)))
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services,
             gracefulShutdownSignals: StopSignalWatch.gracefulShutdownSignals,
             logger: logger
         ))
-        try await services.runExitingOnSecondSignal()
+        try await serviceGroup.runExitingOnSecondSignal()
         logger.notice("stopped: \(totals.summary)")
     }
 

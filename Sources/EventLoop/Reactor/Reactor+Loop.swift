@@ -5,13 +5,17 @@ extension Reactor {
     func runLoop() {
         threadID.store(ReactorThread.currentID, ordering: .relaxed)
         var ready = ReadyEvents(capacity: Reactor.maxEventsPerWait)
+        beginSlices()
         while !stopRequested.load(ordering: .acquiring) {
             loopTime = clockNanoseconds()
             runExpiredTimers()
             runTasks()
+            counters.timersArmed.store(wheel.count, ordering: .relaxed)
             ready.wait(on: epollFD, timeoutMilliseconds: pollTimeout())
             loopTime = clockNanoseconds()
             wakeupCounter.store(wakeupCounter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            // The time asleep in epoll_wait is no callback's: timing restarts here.
+            beginSlices()
             dispatchReady(ready)
             runTasks()
         }
@@ -25,9 +29,14 @@ extension Reactor {
     }
 
     private func dispatchReady(_ ready: borrowing ReadyEvents) {
+        var handled: UInt64 = 0
         if !redispatch.isEmpty {
             swap(&redispatch, &redispatchSpare)
-            for (token, readiness) in redispatchSpare { dispatch(token: token, readiness: readiness) }
+            for (token, readiness) in redispatchSpare {
+                dispatch(token: token, readiness: readiness)
+                endSlice()
+            }
+            handled &+= UInt64(redispatchSpare.count)
             redispatchSpare.removeAll(keepingCapacity: true)
         }
         for index in 0..<ready.count {
@@ -39,7 +48,10 @@ extension Reactor {
                 continue
             }
             dispatch(token: token, readiness: ready.readiness(at: index))
+            endSlice()
+            handled &+= 1
         }
+        if handled != 0 { counters.events.addFromOwner(handled) }
     }
 
     /// Runs queued jobs, those queued meanwhile included, after taking in what other threads
@@ -50,8 +62,10 @@ extension Reactor {
         var budget = Reactor.maxTasksPerPass
         while budget > 0, let work = jobs.pop() {
             run(work)
+            endSlice()
             budget -= 1
         }
+        if budget != Reactor.maxTasksPerPass { counters.tasks.addFromOwner(UInt64(Reactor.maxTasksPerPass - budget)) }
     }
 
     @inline(__always)

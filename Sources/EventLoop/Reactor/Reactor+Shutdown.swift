@@ -69,6 +69,7 @@ extension Reactor {
     func finishShutdown() {
         closeEverything()
         runShutdownHooks()
+        beginSlices()
         // Tasks woken with errors get their turn here, bounded in time so that a task that
         // keeps re-queueing itself cannot hold the thread.
         let drainDeadline = Syscall.monotonicNanoseconds() &+ Reactor.shutdownDrainNanoseconds

@@ -39,9 +39,13 @@ extension Reactor {
     func runExpiredTimers() {
         guard !wheel.isEmpty else { return }
         let now = tick(floorOf: loopTime)
+        var fired: UInt64 = 0
         while let action = wheel.popExpired(through: now) {
             fire(action)
+            endSlice()
+            fired &+= 1
         }
+        if fired != 0 { counters.timersFired.addFromOwner(fired) }
     }
 
     private func fire(_ action: TimerAction) {

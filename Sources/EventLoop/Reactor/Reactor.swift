@@ -81,6 +81,13 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) var locals = [AnyObject?](repeating: nil, count: ReactorLocals.capacity)
     /// What those users asked to run at shutdown (``onShutdown(_:)``). Reactor thread only.
     var shutdownHooks: [() -> Void] = []
+    /// Activity counters for ``statistics`` (written on the reactor thread only).
+    let counters = ReactorCounters()
+    /// Where stalls are reported, and the watch timing each callback (Blocking/Reactor+Stalls.swift).
+    let stallDetection: StallDetection
+    @exclusivity(unchecked) var stallWatch: StallWatch
+    /// The thread pool ``offload(_:)`` runs blocking work on (shared by the group's reactors).
+    let offloadPool: BlockingThreadPool
 
     struct Slot {
         var generation: UInt32 = 0
@@ -98,9 +105,23 @@ public final class Reactor: @unchecked Sendable {
     ///     late, never early.
     ///   - clock: where the reactor reads the time; nil (the default) for the system's
     ///     monotonic clock. A test passes a clock it moves by hand (see ``ReactorClock``).
+    ///   - stallDetection: the threshold over which a callback counts and is reported as a
+    ///     stall (default 50 ms, to stderr; ``StallDetection/off`` for none).
+    ///   - offloadLimits: the size of the pool ``offload(_:)`` runs blocking work on.
     /// Throws ``NetError`` when epoll or eventfd cannot be created (fd limit).
-    public init(name: String = "reactor", tick: Duration = .milliseconds(1), clock: (any ReactorClock)? = nil) throws(NetError) {
+    public convenience init(name: String = "reactor", tick: Duration = .milliseconds(1), clock: (any ReactorClock)? = nil,
+                            stallDetection: StallDetection = .default, offloadLimits: OffloadLimits = .default) throws(NetError) {
+        try self.init(name: name, tick: tick, clock: clock, stallDetection: stallDetection,
+                      offloadPool: BlockingThreadPool(offloadLimits, name: name))
+    }
+
+    /// Creates a reactor whose ``offload(_:)`` uses `offloadPool` (a group shares one).
+    init(name: String, tick: Duration, clock: (any ReactorClock)?, stallDetection: StallDetection,
+         offloadPool: BlockingThreadPool) throws(NetError) {
         self.name = name
+        self.stallDetection = stallDetection
+        stallWatch = StallWatch(stallDetection)
+        self.offloadPool = offloadPool
         tickNanoseconds = tick.positiveNanoseconds
         self.clock = clock
         origin = clock?.now.nanoseconds ?? Syscall.monotonicNanoseconds()

@@ -15,14 +15,21 @@ public final class ReactorGroup: Sendable {
     /// resolution `tick`, all reading the time from `clock` (nil: the system's monotonic clock;
     /// see ``ReactorClock``).
     ///
+    /// Each reactor reports callbacks that run `stallDetection`'s threshold or longer (default
+    /// 50 ms, a rate-limited line on stderr; ``StallDetection/off`` for none), and the group's
+    /// ``runBlocking(_:)`` and ``Reactor/offload(_:)`` share one pool sized by `offloadLimits`.
+    ///
     /// Throws ``NetError`` when one cannot start; those already started are stopped again.
     public init(count: Int? = nil, name: String = "reactor", tick: Duration = .milliseconds(1),
-                clock: (any ReactorClock)? = nil) throws(NetError) {
+                clock: (any ReactorClock)? = nil, stallDetection: StallDetection = .default,
+                offloadLimits: OffloadLimits = .default) throws(NetError) {
         let wanted = max(1, count ?? ReactorGroup.availableCores)
+        let offloadPool = BlockingThreadPool(offloadLimits, name: name)
         var started: [Reactor] = []
         do {
             for index in 0..<wanted {
-                started.append(try Reactor(name: "\(name)-\(index)", tick: tick, clock: clock))
+                started.append(try Reactor(name: "\(name)-\(index)", tick: tick, clock: clock,
+                                           stallDetection: stallDetection, offloadPool: offloadPool))
             }
         } catch {
             for reactor in started { reactor.shutdownAndWait() }

@@ -1,4 +1,6 @@
 import EventLoop
+import EventLoopMetrics
+import ExampleSupport
 import Metrics
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
@@ -7,11 +9,14 @@ import struct Prometheus.PrometheusMetricsFactory
 /// registry of this instance's own (no process-global bootstrap, so several instances can
 /// live side by side), rendered in the Prometheus text format.
 ///
+/// With a ``ReactorGroup`` (`reactors:`), the page also carries the group's reactor statistics
+/// (``ReactorMetrics``: `eventloop_reactor_*{reactor="…"}`), read at each ``render()``.
+///
 /// Thread-safe: every method may be called from any reactor thread. Hot-path calls (bytes,
 /// connection open/close, refusals) update cached metric objects: no label strings are built.
 /// Per-upstream objects are made up front for the `upstreams` given to ``init(upstreams:)``;
 /// an upstream first seen later gets its objects once, under a lock.
-final class ProxyMetrics: Sendable {
+final class ProxyMetrics: PrometheusPage {
     /// The registry ``render()`` reads.
     let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
@@ -23,6 +28,7 @@ final class ProxyMetrics: Sendable {
     private let ipTableFull: Counter
     private let known: [String: UpstreamMetrics]
     private let others = Locked<[String: UpstreamMetrics]>([:])
+    private let reactorMetrics: ReactorMetrics?
 
     /// Bucket bounds of `proxy_upstream_connect_seconds`.
     static let connectBuckets: [Duration] = [
@@ -36,8 +42,9 @@ final class ProxyMetrics: Sendable {
         .seconds(300), .seconds(900), .seconds(3600), .seconds(14400), .seconds(86400),
     ]
 
-    /// Metrics with every series of `upstreams` (`HOST:PORT` as given) registered up front.
-    init(upstreams: [String] = []) {
+    /// Metrics with every series of `upstreams` (`HOST:PORT` as given) registered up front, and
+    /// the reactor statistics of `reactors` when given.
+    init(upstreams: [String] = [], reactors: ReactorGroup? = nil) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
@@ -60,6 +67,7 @@ final class ProxyMetrics: Sendable {
             known[upstream] = UpstreamMetrics(upstream: upstream, factory: factory)
         }
         self.known = known
+        reactorMetrics = reactors.map { ReactorMetrics(group: $0, factory: factory) }
     }
 
     /// The cached metric objects of `upstream`; callers on a hot path may keep the result.
@@ -96,6 +104,7 @@ final class ProxyMetrics: Sendable {
 
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).
     func render() -> String {
+        reactorMetrics?.update()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 * 1024)
         registry.emit(into: &buffer)

@@ -26,34 +26,23 @@ final class Resolver: Sendable {
     /// Lookups of the shared resolver that may wait for a thread.
     static let defaultMaxQueued = 64
 
-    private struct State {
-        /// Waiting for a thread, oldest first.
-        var queued: [ResolverJob] = []
-        /// Threads started and not yet ended.
-        var threads = 0
-        /// Lookups a thread has taken and not yet finished (abandoned ones included).
-        var running = 0
-    }
-
     /// The most lookups that run at once (and threads that exist).
-    let maxThreads: Int
+    var maxThreads: Int { pool.maxThreads }
     /// The most lookups that wait for a thread.
-    let maxQueued: Int
+    var maxQueued: Int { pool.maxQueued }
     private let lookup: Lookup
-    private let state = Locked(State())
+    private let pool: BlockingThreadPool
 
     /// A resolver with up to `maxThreads` threads and `maxQueued` waiting lookups, answering
     /// with `lookup` (getaddrinfo; tests pass a stand-in).
     init(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued: Int = Resolver.defaultMaxQueued,
          lookup: @escaping Lookup = Resolver.systemLookup) {
-        precondition(maxThreads > 0 && maxQueued >= 0, "a resolver needs a thread")
-        self.maxThreads = maxThreads
-        self.maxQueued = maxQueued
+        pool = BlockingThreadPool(maxThreads: maxThreads, maxQueued: maxQueued, threadName: "el-resolver")
         self.lookup = lookup
     }
 
     /// Lookups queued or running, abandoned ones included (they run until getaddrinfo returns).
-    var inFlight: Int { state.withLock { $0.queued.count + $0.running } }
+    var inFlight: Int { pool.inFlight }
 
     /// Resolves `host` to stream-socket addresses with `port`, in the order the system prefers.
     /// Callable from any task; suspends, never blocks. Throws ``NetError`` `.resolution` (the
@@ -61,7 +50,7 @@ final class Resolver: Sendable {
     /// first (the lookup is abandoned at once).
     func resolve(host: String, port: UInt16) async throws -> [SocketAddress] {
         try Task.checkCancellation()
-        let job = ResolverJob(host: host, port: port)
+        let job = ResolverJob(host: host, port: port, lookup: lookup)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 guard job.wait(with: continuation) else { return }
@@ -72,67 +61,16 @@ final class Resolver: Sendable {
         }
     }
 
-    /// Queues `job` and starts a thread when fewer than `maxThreads` run. Returns the error
-    /// the job fails with when it cannot be queued.
+    /// Queues `job` on the pool (a thread starts when fewer than `maxThreads` run). Returns
+    /// the error the job fails with when it cannot be queued.
     private func enqueue(_ job: ResolverJob) -> NetError? {
-        enum Admission { case queued, startThread, full }
-        let admission: Admission = state.withLock { state in
-            if state.queued.count >= maxQueued && state.threads == maxThreads { return .full }
-            state.queued.append(job)
-            guard state.threads < maxThreads else { return .queued }
-            state.threads += 1
-            return .startThread
-        }
-        switch admission {
-        case .queued:
-            return nil
-        case .full:
-            return NetError(.resolution("resolver busy: \(maxQueued) lookups wait for a thread"),
-                            operation: "lookup", address: job.label)
-        case .startThread:
-            let status = DetachedThread.start(name: "el-resolver") { [self] in work() }
-            if status != 0 { threadFailedToStart(errno: status) }
-            return nil
-        }
+        if pool.offer(job) { return nil }
+        return NetError(.resolution("resolver busy: \(maxQueued) lookups wait for a thread"),
+                        operation: "lookup", address: job.label)
     }
 
     /// Removes an abandoned job that no thread has taken yet.
     private func dequeue(_ job: ResolverJob) {
-        state.withLock { state in state.queued.removeAll { $0 === job } }
-    }
-
-    /// A thread's life: takes queued jobs until none is left, then ends.
-    private func work() {
-        while let job = takeNext() {
-            // A job cancelled between its hand-over and its queueing may still be here.
-            if !job.isFinished { job.finish(lookup(job.host, job.port).mapError { $0 }) }
-            state.withLock { $0.running -= 1 }
-        }
-    }
-
-    /// The oldest queued job, now running; or nil, and the calling thread counts as ended.
-    private func takeNext() -> ResolverJob? {
-        state.withLock { state in
-            guard !state.queued.isEmpty else {
-                state.threads -= 1
-                return nil
-            }
-            state.running += 1
-            return state.queued.removeFirst()
-        }
-    }
-
-    /// pthread_create failed: when no other thread is left to drain the queue, every queued
-    /// lookup fails with that errno instead of waiting for a thread that will not come.
-    private func threadFailedToStart(errno: Int32) {
-        let orphans: [ResolverJob] = state.withLock { state in
-            state.threads -= 1
-            guard state.threads == 0 else { return [] }
-            defer { state.queued.removeAll() }
-            return state.queued
-        }
-        for job in orphans {
-            job.finish(.failure(NetError(.system(errno: errno), operation: "lookup", address: job.label)))
-        }
+        pool.remove(job)
     }
 }

@@ -2,7 +2,7 @@
 /// once, by whichever comes first: the lookup's answer, its cancellation (the caller's task
 /// was cancelled, for instance by a dial's deadline), or a refusal (the queue is full). Any
 /// later outcome is dropped, so an abandoned lookup can finish in the background unobserved.
-final class ResolverJob: Sendable {
+final class ResolverJob: BlockingJob {
     typealias Outcome = Result<[SocketAddress], any Error>
 
     private enum Stage {
@@ -20,12 +20,25 @@ final class ResolverJob: Sendable {
     let host: String
     /// The port the addresses carry.
     let port: UInt16
+    /// The blocking lookup a pool thread runs.
+    private let lookup: Resolver.Lookup
     private let stage = Locked(Stage.created)
 
-    /// A job for `host` and `port`.
-    init(host: String, port: UInt16) {
+    /// A job for `host` and `port`, answered by `lookup`.
+    init(host: String, port: UInt16, lookup: @escaping Resolver.Lookup) {
         self.host = host
         self.port = port
+        self.lookup = lookup
+    }
+
+    /// Runs the lookup on a pool thread, unless the job was settled (cancelled) meanwhile.
+    func run() {
+        if !isFinished { finish(lookup(host, port).mapError { $0 }) }
+    }
+
+    /// No thread could take the lookup: it fails with that errno.
+    func threadUnavailable(errno: Int32) {
+        finish(.failure(NetError(.system(errno: errno), operation: "lookup", address: label)))
     }
 
     /// `host:port`, for errors.

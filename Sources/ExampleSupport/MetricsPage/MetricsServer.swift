@@ -1,8 +1,14 @@
 import EventLoop
 import Logging
 
-/// A minimal HTTP/1.1 server on the library answering `GET /metrics` (and `HEAD`) with
-/// ``ProxyMetrics/render()``.
+/// A page of metrics in the Prometheus text format (0.0.4), rendered at each request.
+public protocol PrometheusPage: Sendable {
+    /// The whole page. Called once per request, on the reactor serving it.
+    func render() -> String
+}
+
+/// A minimal HTTP/1.1 server on the library answering `GET /metrics` (and `HEAD`) with a
+/// ``PrometheusPage``'s ``PrometheusPage/render()``.
 ///
 /// One request per connection, answered with `Connection: close` and then closed: 200 with
 /// `Content-Type: text/plain; version=0.0.4` for `/metrics` (a query string is ignored), 404
@@ -13,7 +19,7 @@ import Logging
 ///
 /// Thread safety: `start` and `close` may be called from any thread; each connection is served
 /// by one task on its own reactor.
-final class MetricsServer: Sendable {
+public final class MetricsServer: Sendable {
     /// Longest request head accepted, in bytes.
     static let maxHeadBytes = 8 * 1024
     /// How long a connection may take to send its whole head.
@@ -24,7 +30,7 @@ final class MetricsServer: Sendable {
 
     /// Listens on `address` and serves requests until ``close()``. Throws the listener's
     /// ``NetError`` (`bind`, `listen`) when the address cannot be used.
-    static func start(_ address: SocketAddress, group: ReactorGroup, metrics: ProxyMetrics, logger: Logger) async throws -> MetricsServer {
+    public static func start(_ address: SocketAddress, group: ReactorGroup, metrics: any PrometheusPage, logger: Logger) async throws -> MetricsServer {
         let listener = try await Listener.listen(address, group: group)
         Task {
             await listener.serve { conn in
@@ -36,14 +42,14 @@ final class MetricsServer: Sendable {
     }
 
     /// The bound address (port 0 resolved).
-    var address: SocketAddress { listener.address }
+    public var address: SocketAddress { listener.address }
 
     /// Stops accepting and closes the listener (a request being answered finishes). Idempotent.
-    func close() { listener.close() }
+    public func close() { listener.close() }
 
     /// Reads one request head from `conn` and answers it; the caller closes `conn`. Never throws:
     /// a peer that goes away, resets or times out is just dropped (logged at debug).
-    static func handle(_ conn: TCPConn, metrics: ProxyMetrics, logger: Logger) async {
+    public static func handle(_ conn: TCPConn, metrics: any PrometheusPage, logger: Logger) async {
         let deadline = Deadline.after(readTimeout)
         conn.setReadDeadline(deadline)
         conn.setWriteDeadline(deadline + readTimeout)

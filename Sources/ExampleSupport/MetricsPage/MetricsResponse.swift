@@ -5,7 +5,7 @@ struct MetricsResponse {
     let bytes: [UInt8]
 
     /// The answer to `request` (nil: a malformed head, 400).
-    init(for request: HTTPRequestHead?, metrics: ProxyMetrics) {
+    init(for request: HTTPRequestHead?, metrics: any PrometheusPage) {
         guard let request else {
             self = .status(400, "Bad Request")
             return
