@@ -1,6 +1,8 @@
 import ArgumentParser
 import Configuration
+import Foundation
 import Glibc
+import Synchronization
 
 /// The proxy's settings reader: one swift-configuration `ConfigReader` over the flags, then
 /// the `PROXY_*` environment variables, then the config file (JSON, YAML or the `name value`
@@ -73,6 +75,10 @@ struct SettingsLoader: Sendable {
             }
         } catch let error as ConfigError {
             throw SettingError(key: nil, message: error.message, source: error.line > 0 ? "\(path):\(error.line)" : path)
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain {
+            // Foundation's JSON parser: its debug description says what and where.
+            let detail = error.userInfo[NSDebugDescriptionErrorKey].map { "\($0)" } ?? error.localizedDescription
+            throw SettingError(key: nil, message: "not valid JSON: \(detail)", source: path)
         } catch {
             throw SettingError(key: nil, message: "\(error)", source: path)
         }
@@ -92,5 +98,28 @@ extension ProxySettings {
             _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             throw ExitCode.failure
         }
+    }
+}
+
+/// An access reporter for the settings reader: remembers, for each key read, which provider
+/// answered (gave the value or failed to convert it), so an error can name the source.
+/// Thread-safe (a mutex); O(providers) per access.
+final class SourceRecorder: AccessReporter {
+    private let answered = Mutex<[String: Int]>([:])
+
+    func report(_ event: AccessEvent) {
+        let index = event.providerResults.firstIndex { result in
+            switch result.result {
+            case .success(let lookup): lookup.value != nil
+            case .failure: true
+            }
+        }
+        answered.withLock { $0[event.metadata.key.description] = index }
+    }
+
+    /// The index (in the reader's provider list) of the provider that answered the last read
+    /// of `key`; nil when none had it.
+    func provider(of key: String) -> Int? {
+        answered.withLock { $0[key] }
     }
 }
