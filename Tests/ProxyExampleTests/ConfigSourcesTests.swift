@@ -126,6 +126,23 @@ import Testing
         #expect(yaml.error.description == #"unknown setting "limits.max-conns" ("# + "\(yaml.path ?? ""):4)")
     }
 
+    /// Every format is read by the library's reloading file provider (ready to be run as a
+    /// service that picks up changes), and the settings can be read from it again.
+    @Test func theFileIsReadByAReloadingProvider() async throws {
+        let files = [(base, ".conf"), (#"{"listen": "127.0.0.1:1", "upstream": ["127.0.0.1:2"]}"#, ".json"), ("listen: 127.0.0.1:1\nupstream: 127.0.0.1:2\n", ".yml")]
+        for (text, suffix) in files {
+            let file = try TempConfigFile(text, suffix: suffix)
+            defer { file.remove() }
+            let loader = try await SettingsLoader.make(flags: [:], environment: [:], configPath: file.path)
+            let provider = try #require(loader.fileProvider)
+            #expect(String(describing: type(of: provider)).hasPrefix("ReloadingFileProvider<"))
+            for _ in 0..<2 {
+                let settings = try await loader.settings()
+                #expect(settings.listen == ["127.0.0.1:1"] && settings.upstreams == ["127.0.0.1:2"], "\(suffix)")
+            }
+        }
+    }
+
     @Test func unreadableFileIsNamed() async throws {
         let path = "/nonexistent-eventloop-proxy.conf"
         await #expect(throws: SettingError.self) {
