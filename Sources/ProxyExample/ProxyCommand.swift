@@ -3,8 +3,8 @@ import EventLoop
 import ExampleSupport
 import Logging
 
-/// `ProxyExample`: a TCP proxy on the EventLoop library. Settings come from the flags, then
-/// from `--config FILE` for those not given as flags, then from the defaults.
+/// `ProxyExample`: a TCP proxy on the EventLoop library. Settings come from the flags, then the
+/// `PROXY_*` environment variables, then `--config FILE`, then the defaults (``SettingsLoader``).
 @main
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,7 @@ struct ProxyCommand: AsyncParsableCommand {
         version: EventLoopVersion.current.description
     )
 
-    @Option(name: .long, help: "Configuration file (settings one per line, `name value`; flags win).")
+    @Option(name: .long, help: "Configuration file: .json, .yaml/.yml, or settings one per line (`name value`); flags and PROXY_* variables win.")
     var config: String?
 
     @Option(name: .long, help: "Address to listen on: HOST:PORT, [::]:PORT or unix:/path (repeatable).")
@@ -23,34 +23,34 @@ struct ProxyCommand: AsyncParsableCommand {
     var upstream: [String] = []
 
     @Option(name: .long, help: "How a client's upstream is chosen: round-robin or least-conn.")
-    var balance: BalancePolicy?
+    var balance: String?
 
     @Option(name: .long, help: "Reactor threads (default: one per available core).")
-    var threads: Int?
+    var threads: String?
 
     @Option(name: .long, help: ArgumentHelp("Give up connecting to an upstream after this long (default 3).", valueName: "seconds"))
-    var connectTimeout: Double?
+    var connectTimeout: String?
 
     @Option(name: .long, help: ArgumentHelp("Close a pair idle this long in both directions (default 300; 0: never).", valueName: "seconds"))
-    var idleTimeout: Double?
+    var idleTimeout: String?
 
     @Option(name: .long, help: ArgumentHelp("Connect attempts per client across upstreams, with backoff (default: one per upstream).", valueName: "n"))
-    var retries: Int?
+    var retries: String?
 
     @Option(name: .long, help: ArgumentHelp("Clients connected at most; more are accepted and closed at once.", valueName: "n"))
-    var maxConns: Int?
+    var maxConns: String?
 
     @Option(name: .customLong("max-conns-per-ip"), help: ArgumentHelp("Clients connected at most from one address.", valueName: "n"))
-    var maxConnsPerIP: Int?
+    var maxConnsPerIP: String?
 
     @Option(name: .customLong("rate-per-ip"), help: ArgumentHelp("New connections per second from one address (token bucket).", valueName: "rate"))
-    var ratePerIP: Double?
+    var ratePerIP: String?
 
     @Option(name: .customLong("ipv6-prefix-len"), help: ArgumentHelp("The per-IP limits count an IPv6 client by this prefix length (default 64).", valueName: "bits"))
-    var ipv6PrefixLength: Int?
+    var ipv6PrefixLength: String?
 
     @Option(name: .customLong("ip-table-size"), help: ArgumentHelp("Addresses the per-IP limits track at most; when all have connections open, new ones are refused (default 100000).", valueName: "n"))
-    var ipTableSize: Int?
+    var ipTableSize: String?
 
     @Option(name: .long, help: ArgumentHelp("Accept clients only from this network (repeatable).", valueName: "cidr"))
     var allow: [String] = []
@@ -59,64 +59,46 @@ struct ProxyCommand: AsyncParsableCommand {
     var deny: [String] = []
 
     @Option(name: .long, help: "Move bytes with splice(2): auto (for bulk transfers), on or off.")
-    var splice: SpliceOption?
+    var splice: String?
 
     @Option(name: .long, help: "Serve clients with reactor callbacks (handler, the default) or a task each (async).")
-    var api: ProxyAPI?
+    var api: String?
 
     @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metricsListen: String?
 
     @Option(name: .long, help: ArgumentHelp("On SIGINT/SIGTERM, how long open pairs may finish (default 5).", valueName: "seconds"))
-    var drainTimeout: Double?
+    var drainTimeout: String?
 
     @Option(name: .long, help: "trace, debug (every connection), info, notice, warning, error or critical (default info).")
-    var logLevel: LogLevelOption?
-
-    func validate() throws {
-        _ = try settings()
-    }
+    var logLevel: String?
 
     func run() async throws {
-        let settings = try settings()
+        let settings = try await settings()
         try await ProxyServer.run(settings)
     }
 
-    /// The effective settings: flags, then the config file, then the defaults. Throws
-    /// `ValidationError` naming the bad value.
-    func settings() throws -> ProxySettings {
-        var file = ConfigFile()
-        if let config {
-            let text: String
-            do { text = try readTextFile(config) } catch { throw ValidationError("--config \(config): \(error)") }
-            do { file = try ConfigFile.parse(text, knownKeys: ProxySettings.configKeys) } catch {
-                throw ValidationError("\(config): \(error)")
-            }
-        }
-        var builder = ProxySettings.Builder(file: file)
-        builder.list("listen", listen)
-        builder.list("upstream", upstream)
-        builder.value("balance", balance?.rawValue)
-        builder.value("threads", threads.map(String.init))
-        builder.value("connect-timeout", connectTimeout.map { "\($0)" })
-        builder.value("idle-timeout", idleTimeout.map { "\($0)" })
-        builder.value("retries", retries.map(String.init))
-        builder.value("max-conns", maxConns.map(String.init))
-        builder.value("max-conns-per-ip", maxConnsPerIP.map(String.init))
-        builder.value("rate-per-ip", ratePerIP.map { "\($0)" })
-        builder.value("ipv6-prefix-len", ipv6PrefixLength.map(String.init))
-        builder.value("ip-table-size", ipTableSize.map(String.init))
-        builder.list("allow", allow)
-        builder.list("deny", deny)
-        builder.value("splice", splice?.rawValue)
-        builder.value("api", api?.rawValue)
-        builder.value("metrics-listen", metricsListen)
-        builder.value("drain-timeout", drainTimeout.map { "\($0)" })
-        builder.value("log-level", logLevel?.rawValue)
-        do { return try builder.build() } catch { throw ValidationError("\(error)") }
+    /// The effective settings: flags, then `PROXY_*` environment variables, then the config
+    /// file, then the defaults. On bad input prints one line naming the key and its source and
+    /// exits 1.
+    func settings() async throws -> ProxySettings {
+        try await ProxySettings.loadOrExit(flags: flags, configPath: config)
+    }
+
+    /// The flags given, by setting name (the options are text: every source's values are
+    /// converted and checked in one place, ``SettingsLoader``).
+    var flags: [String: [String]] {
+        let single: [String: String?] = [
+            "balance": balance, "threads": threads, "connect-timeout": connectTimeout, "idle-timeout": idleTimeout,
+            "retries": retries, "max-conns": maxConns, "max-conns-per-ip": maxConnsPerIP, "rate-per-ip": ratePerIP,
+            "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
+            "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
+        ]
+        var flags = single.compactMapValues { $0.map { [$0] } }
+        flags["listen"] = listen
+        flags["upstream"] = upstream
+        flags["allow"] = allow
+        flags["deny"] = deny
+        return flags
     }
 }
-
-extension BalancePolicy: ExpressibleByArgument {}
-extension SpliceOption: ExpressibleByArgument {}
-extension ProxyAPI: ExpressibleByArgument {}

@@ -60,8 +60,8 @@ import TestSupport
         try "listen 127.0.0.1:0\nupstream 127.0.0.1:1\nmax-conn 5\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let proxy = try ExampleProcess("ProxyExample", arguments: ["--config", path])
-        #expect(try await proxy.waitForExit() != 0)
-        #expect(proxy.printed.contains("line 3"), "\(proxy.printed)")
+        #expect(try await proxy.waitForExit() == 1)
+        #expect(proxy.printed.contains("\(path):3)"), "\(proxy.printed)")
     }
 
     /// SIGTERM: new clients are refused at once, an open pair finishes, exit 0.
