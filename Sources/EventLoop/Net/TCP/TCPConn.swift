@@ -19,10 +19,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
     public var remoteAddress: SocketAddress? { socket.remoteAddress }
 
     // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
+    /// Where reads and writes wait (one object for both directions, with their deadlines).
+    let waiter: IOWaiter
     /// Where a read waits for data (with the read deadline, idle timeout included).
-    let readWait: IOWaiter
+    var readWait: IOWait { @inline(__always) get { IOWait(waiter, .read) } }
     /// Where a write (or a connect) waits for room (with the write deadline).
-    let writeWait: IOWaiter
+    var writeWait: IOWait { @inline(__always) get { IOWait(waiter, .write) } }
     @exclusivity(unchecked) var readBusy = false
     @exclusivity(unchecked) var writeBusy = false
     /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
@@ -53,8 +55,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
         self.socket = socket
-        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
-        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
+        waiter = IOWaiter(reactor: socket.reactor, subject: socket)
         socket.delegate = .conn(self)
     }
 
