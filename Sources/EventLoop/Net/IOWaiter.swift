@@ -138,6 +138,19 @@ final class IOWaiter: TimerTarget, @unchecked Sendable {
     @inline(__always)
     nonisolated(nonsending) func wait(_ direction: IODirection, isOpen: Bool, closedError: @autoclosure () -> NetError,
                                       cancellable: Bool) async throws {
+        try prepareToWait(direction, isOpen: isOpen, closedError: closedError)
+        if !cancellable {
+            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (parked: UnsafeContinuation<Void, any Error>) in
+                park(parked, direction)
+            }
+        }
+        try await waitCancellably(direction)
+    }
+
+    /// The checks before a wait, and its deadline timer. Not inlined: its locals would sit in
+    /// the caller's async frame, which a parked task keeps for as long as it waits.
+    @inline(never)
+    private func prepareToWait(_ direction: IODirection, isOpen: Bool, closedError: () -> NetError) throws {
         try Task.checkCancellation()
         guard isOpen else { throw closedError() }
         guard !isWaiting(direction) else {
@@ -147,12 +160,6 @@ final class IOWaiter: TimerTarget, @unchecked Sendable {
             try checkDeadline(direction)
             armTimer(direction)
         }
-        if !cancellable {
-            return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (parked: UnsafeContinuation<Void, any Error>) in
-                park(parked, direction)
-            }
-        }
-        try await waitCancellably(direction)
     }
 
     @inline(__always)

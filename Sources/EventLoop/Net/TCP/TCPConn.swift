@@ -37,7 +37,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// task of the user's own) install one.
     @exclusivity(unchecked) var servingTask: UnsafeCurrentTask?
     @exclusivity(unchecked) var closeWriteAfterWrite = false
-    var closeReason: NetError?
+    /// Why the socket closed, when an error closed it. Boxed: an error is several words, which
+    /// every connection object would carry inline; a box costs one word, and one allocation
+    /// only when a connection closes on an error.
+    var closeReason: NetError? {
+        get { closeReasonBox?.error }
+        set { closeReasonBox = newValue.map(ErrorBox.init) }
+    }
+    private var closeReasonBox: ErrorBox?
     @exclusivity(unchecked) var consecutiveReads = 0
     @exclusivity(unchecked) var idleTimeoutNanoseconds: UInt64 = 0
     /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
@@ -106,6 +113,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
         return try await read(into: &buffer)
     }
 
+    // Not inlined (nor is `readIfReady`): inlined, their locals would sit in `read`'s async
+    // frame, which a parked connection keeps for as long as it waits.
+    @inline(never)
     private func beginRead() throws(NetError) {
         try failIfStopped("read")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
@@ -115,6 +125,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     /// One read attempt without suspending: the count (0 at end of stream), or nil when the
     /// socket has nothing (an empty buffer has then given its memory back).
+    @inline(never)
     private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> Int? {
         try readWait.checkDeadline()
         if socket.readReady {
@@ -306,4 +317,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
             throw NetError(.reactorStopped, operation: operation, address: remoteAddress?.description)
         }
     }
+}
+
+/// An error kept out of line (see ``TCPConn``'s `closeReason`).
+final class ErrorBox: Sendable {
+    let error: NetError
+    init(_ error: NetError) { self.error = error }
 }
