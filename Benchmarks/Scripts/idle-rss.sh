@@ -5,6 +5,9 @@
 #
 #   Benchmarks/Scripts/idle-rss.sh [CONNS] [SERVERS]     # SERVERS: any of nio async handler
 #
+# async-base and handler-base in SERVERS run the same levels of another build of EchoExample,
+# BASELINE_BIN=PATH (for instance an earlier commit), to measure a change in one run.
+#
 # Prints one line per server: `IDLE server=… conns=… open=… rss_before_kib=… rss_after_kib=…
 # bytes_per_conn=… server_fds=…`. Both processes raise their soft fd limit to the hard limit.
 set -euo pipefail
@@ -28,6 +31,9 @@ for server in "${servers[@]}"; do
   port=$((port + 1))
   case "$server" in
     nio) taskset -c 0 "$nio_dir/.build/release/nio-echo" --port "$port" --threads 1 >/dev/null 2>&1 & ;;
+    async-base|handler-base)
+      taskset -c 0 "${BASELINE_BIN:?BASELINE_BIN names the baseline EchoExample}" --listen "127.0.0.1:$port" --threads 1 \
+        --api "${server%-base}" >/dev/null 2>&1 & ;;
     *) taskset -c 0 "$here/.build/release/EchoExample" --listen "127.0.0.1:$port" --threads 1 --api "$server" >/dev/null 2>&1 & ;;
   esac
   pid=$!

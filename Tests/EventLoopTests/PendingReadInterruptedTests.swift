@@ -106,6 +106,29 @@ import Testing
         }
     }
 
+    @Test func pendingAcceptsEachGetAConnectionWhenTheOldestIsCancelled() async throws {
+        try await withReactorGroup(reactors: 2) { group in
+            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let oldest = Task { try await listener.accept() }
+            try await waitUntil { listener.state.withLock { $0.waiters.count == 1 } }  // parked
+            let second = Task { try await listener.accept() }
+            try await waitUntil { listener.state.withLock { $0.waiters.count == 2 } }
+            let third = Task { try await listener.accept() }
+            try await waitUntil { listener.state.withLock { $0.waiters.count == 3 } }
+            oldest.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await oldest.value }
+            #expect(listener.state.withLock { $0.waiters.count } == 2)
+            // Two connects (SO_REUSEPORT may queue them on either reactor): each waiter gets one.
+            let clients = [try await Dialer().dial(listener.address, group: group),
+                           try await Dialer().dial(listener.address, group: group)]
+            let accepted = [try await second.value, try await third.value]
+            #expect(Set(accepted.map { $0.remoteAddress?.description }) == Set(clients.map { $0.localAddress?.description }))
+            (accepted + clients).forEach { $0.close() }
+            listener.close()
+            await listener.waitUntilClosed()
+        }
+    }
+
     @Test func cancellingAPendingAcceptThrowsCancellation() async throws {
         try await withReactorGroup { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)

@@ -26,12 +26,28 @@ extension EchoServer {
             case .raw: ending = try await Self.echoBytes(conn)
             case .line: ending = try await echoLines(conn, id: id)
             }
-        } catch let error as NetError where error.isTimeout {
-            totals.idleTimedOut()
-            ending = .idleTimeout
         } catch {
-            ending = .failed(error)
+            ending = self.ending(for: error)
         }
+        finish(conn, id: id, ending: ending)
+    }
+
+    // The bookkeeping before and after a connection's loop is kept out of line: inlined, its
+    // locals would sit in `handle`'s async frame, which every idle connection holds.
+
+    /// The ending a connection's error means.
+    @inline(never)
+    func ending(for error: any Error) -> Ending {
+        if let error = error as? NetError, error.isTimeout {
+            totals.idleTimedOut()
+            return .idleTimeout
+        }
+        return .failed(error)
+    }
+
+    /// Counts and logs an ended connection.
+    @inline(never)
+    func finish(_ conn: TCPConn, id: UInt64, ending: Ending) {
         let stats = conn.stats
         ended(id, read: stats.bytesRead, written: stats.bytesWritten, reason: ending.text)
     }

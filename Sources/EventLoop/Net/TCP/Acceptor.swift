@@ -1,7 +1,8 @@
 import Glibc
 
 /// One listening socket on one reactor: accepts in bounded batches and hands each new
-/// connection to its listener. Reactor thread only.
+/// connection to its listener. Reactor thread only. (The waiting side of accepting, the tasks
+/// parked in ``Listener/accept()``, is the extension at the end of this file.)
 // @unchecked Sendable: passed between threads only to be handed back to its own reactor
 // (`reactor.execute { acceptor.… }`); its mutable state is touched on that thread alone.
 final class Acceptor: ReactorIOHandler, @unchecked Sendable {
@@ -126,5 +127,92 @@ final class Acceptor: ReactorIOHandler, @unchecked Sendable {
         let owner = listener
         listener = nil
         owner?.acceptorClosed(self)
+    }
+}
+
+// MARK: tasks waiting in accept()
+
+extension Listener: IOWaitSubject {
+    /// What an accept wait's errors name: the listening address.
+    func waitError(_ code: NetError.Code, operation: String) -> NetError {
+        NetError(code, operation: operation, at: .stream(local: address))
+    }
+}
+
+extension Listener {
+    /// The reactor on which ``accept()`` calls wait: each parks on its own ``IOWaiter`` there
+    /// (in ``State/waiters``, oldest first), and a queued connection wakes the oldest one,
+    /// which takes a connection from the queue (or, beaten to it, waits again).
+    var acceptHome: Reactor { reactors[0] }
+
+    /// ``accept()`` on the home reactor: takes a queued connection, or parks until one is
+    /// queued, the listener closes or the task is cancelled. One allocation per call that waits
+    /// (its waiter); none when a connection is already queued.
+    nonisolated(nonsending) func acceptOnHome() async throws -> TCPConn {
+        let queued = state.withLock { state -> Result<TCPConn, any Error>? in
+            if state.closed { return .failure(NetError(.closed, operation: "accept", at: .stream(local: address))) }
+            if Task.isCancelled { return .failure(CancellationError()) }
+            return state.ready.isEmpty ? nil : .success(state.ready.removeFirst())
+        }
+        if let queued { return try queued.get() }
+        let waiter = IOWaiter(reactor: acceptHome, subject: self)
+        while true {
+            let taken = state.withLock { state -> Result<TCPConn, any Error>? in
+                if state.closed { return .failure(NetError(.closed, operation: "accept", at: .stream(local: address))) }
+                if Task.isCancelled { return .failure(CancellationError()) }
+                if !state.ready.isEmpty { return .success(state.ready.removeFirst()) }
+                state.waiters.append(waiter)
+                return nil
+            }
+            if let taken { return try taken.get() }
+            do {
+                // Queued in the same reactor job as it parks: a wake or a close posted to
+                // this reactor runs only once the task is parked.
+                try await waiter.wait(.read, isOpen: true, closedError: NetError(.closed, operation: "accept", at: .stream(local: address)),
+                                      cancellable: true)
+            } catch {
+                withdraw(waiter)
+                throw error
+            }
+        }
+    }
+
+    /// The slow path of ``accept()`` from another executor: hops to ``acceptHome`` first.
+    /// `@concurrent` for the reason given at ``TCPConn``'s `readAfterHop(into:)`.
+    @inline(never)
+    @concurrent
+    func acceptAfterHop() async throws -> TCPConn {
+        try await withTaskExecutorPreference(acceptHome) { try await self.acceptOnPreferredExecutor() }
+    }
+
+    /// `@concurrent`: entering it switches to the preferred executor ``acceptAfterHop()`` set.
+    @concurrent
+    private func acceptOnPreferredExecutor() async throws -> TCPConn {
+        // Only after a shutdown, which closes the listener: the home reactor no longer runs.
+        guard acceptHome.isCurrent else { throw NetError(.closed, operation: "accept", at: .stream(local: address)) }
+        return try await acceptOnHome()
+    }
+
+    /// A waiter leaves the queue after its wait threw. If a connection had woken it already,
+    /// the wake passes to the next waiter, so no queued connection is left without one.
+    private func withdraw(_ waiter: IOWaiter) {
+        let next = state.withLock { state -> IOWaiter? in
+            if let index = state.waiters.firstIndex(where: { $0 === waiter }) {
+                state.waiters.remove(at: index)
+                return nil
+            }
+            guard !state.ready.isEmpty, !state.waiters.isEmpty else { return nil }
+            return state.waiters.removeFirst()
+        }
+        if let next { Listener.onReactor(of: next) { $0.resumeReady(.read) } }
+    }
+
+    /// Runs `body` with `waiter` on its reactor's thread: at once when that is the caller's.
+    static func onReactor(of waiter: IOWaiter, _ body: @escaping @Sendable (IOWaiter) -> Void) {
+        if waiter.reactor.isCurrent {
+            body(waiter)
+        } else {
+            waiter.reactor.execute { body(waiter) }
+        }
     }
 }

@@ -38,8 +38,8 @@ public final class Listener: Sendable {
         var acceptors: [Acceptor] = []
         var openAcceptors = 0
         var ready: [TCPConn] = []
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<TCPConn, any Error>)] = []
-        var nextWaiterID: UInt64 = 0
+        /// Tasks waiting in ``accept()``, oldest first, each parked on its own ``IOWaiter``.
+        var waiters: [IOWaiter] = []
         var paused: [Acceptor] = []
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -139,28 +139,7 @@ public final class Listener: Sendable {
         if reactors.contains(where: \.isShuttingDown) {
             throw NetError(.shuttingDown, operation: "accept", at: .stream(local: address))
         }
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        let conn = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TCPConn, any Error>) in
-                let outcome = state.withLock { state -> Result<TCPConn, any Error>? in
-                    if state.closed { return .failure(NetError(.closed, operation: "accept", at: .stream(local: address))) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    if !state.ready.isEmpty { return .success(state.ready.removeFirst()) }
-                    state.waiters.append((id, continuation))
-                    return nil
-                }
-                if let outcome { continuation.resume(with: outcome) }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<TCPConn, any Error>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
-            }
-            waiter?.resume(throwing: CancellationError())
-        }
+        let conn = acceptHome.isCurrent ? try await acceptOnHome() : try await acceptAfterHop()
         resumePausedAcceptorsIfRoom()
         return conn
     }
@@ -244,7 +223,7 @@ public final class Listener: Sendable {
         }
         for acceptor in acceptors { acceptor.reactor.execute { acceptor.close() } }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: NetError(.closed, operation: "accept", at: .stream(local: address)))
+            Listener.onReactor(of: waiter) { $0.fail(.read, NetError(.closed, operation: "accept", at: .stream(local: self.address))) }
         }
         for conn in ready { conn.close() }
         if let path = address.path { Syscall.unlink(path) }
@@ -272,17 +251,17 @@ public final class Listener: Sendable {
 
     private func enqueue(fd: Int32, peer: SocketAddress?, from acceptor: Acceptor) -> Bool {
         guard let conn = makeConn(fd: fd, peer: peer, on: acceptor.reactor) else { return true }
-        let (waiter, room, mode) = state.withLock { state -> (CheckedContinuation<TCPConn, any Error>?, Bool, Mode) in
+        let (waiter, room, mode) = state.withLock { state -> (IOWaiter?, Bool, Mode) in
             if case .queue = state.mode {} else { return (nil, true, state.mode) }
             if state.closed { return (nil, true, state.mode) }
-            if !state.waiters.isEmpty { return (state.waiters.removeFirst().continuation, true, state.mode) }
             state.ready.append(conn)
             let room = state.ready.count < Listener.maxQueuedConnections
             if !room { state.paused.append(acceptor) }
-            return (nil, room, state.mode)
+            // The oldest waiting accept is woken and takes a connection from the queue.
+            return (state.waiters.isEmpty ? nil : state.waiters.removeFirst(), room, state.mode)
         }
         if let waiter {
-            waiter.resume(returning: conn)
+            Listener.onReactor(of: waiter) { $0.resumeReady(.read) }
         } else if case .queue = mode {
             if state.withLock({ $0.closed }) { conn.close() }
         } else {

@@ -19,10 +19,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
     public var remoteAddress: SocketAddress? { socket.remoteAddress }
 
     // Reactor-thread state; unchecked exclusivity as explained in Reactor.swift.
+    /// Where reads and writes wait (one object for both directions, with their deadlines).
+    let waiter: IOWaiter
     /// Where a read waits for data (with the read deadline, idle timeout included).
-    let readWait: IOWaiter
+    var readWait: IOWait { @inline(__always) get { IOWait(waiter, .read) } }
     /// Where a write (or a connect) waits for room (with the write deadline).
-    let writeWait: IOWaiter
+    var writeWait: IOWait { @inline(__always) get { IOWait(waiter, .write) } }
     @exclusivity(unchecked) var readBusy = false
     @exclusivity(unchecked) var writeBusy = false
     /// The task ``Listener/serve(_:)`` started for this connection, while its handler runs.
@@ -35,8 +37,14 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// task of the user's own) install one.
     @exclusivity(unchecked) var servingTask: UnsafeCurrentTask?
     @exclusivity(unchecked) var closeWriteAfterWrite = false
-    /// Why the socket closed, when not by a plain close (a reactor stop, a failed read).
-    var closeReason: NetError.Code?
+    /// Why the socket closed, when not by a plain close (a reactor stop, a failed read). Boxed:
+    /// the code is several words, which every connection object would carry inline; a box costs
+    /// one word, and one allocation only when a connection closes on an error.
+    var closeReason: NetError.Code? {
+        get { closeReasonBox?.code }
+        set { closeReasonBox = newValue.map(CloseReasonBox.init) }
+    }
+    private var closeReasonBox: CloseReasonBox?
     @exclusivity(unchecked) var consecutiveReads = 0
     @exclusivity(unchecked) var idleTimeoutNanoseconds: UInt64 = 0
     /// The read deadline set with `setReadDeadline` (the effective one may be earlier: idle).
@@ -54,8 +62,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
         self.socket = socket
-        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
-        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
+        waiter = IOWaiter(reactor: socket.reactor, subject: socket)
         socket.delegate = .conn(self)
     }
 
@@ -106,6 +113,9 @@ public final class TCPConn: Conn, @unchecked Sendable {
         return try await read(into: &buffer)
     }
 
+    // Not inlined (nor is `readIfReady`): inlined, their locals would sit in `read`'s async
+    // frame, which a parked connection keeps for as long as it waits.
+    @inline(never)
     private func beginRead() throws(NetError) {
         try failIfStopped("read")
         precondition(reactor.isCurrent, "TCPConn state used off its reactor")
@@ -115,6 +125,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     /// One read attempt without suspending: the count (0 at end of stream), or nil when the
     /// socket has nothing (an empty buffer has then given its memory back).
+    @inline(never)
     private func readIfReady(into buffer: inout ByteBuffer) throws(NetError) -> Int? {
         try readWait.checkDeadline()
         if socket.readReady {
@@ -306,4 +317,10 @@ public final class TCPConn: Conn, @unchecked Sendable {
             throw netError(.reactorStopped, operation)
         }
     }
+}
+
+/// A close reason kept out of line (see ``TCPConn``'s `closeReason`).
+final class CloseReasonBox: Sendable {
+    let code: NetError.Code
+    init(_ code: NetError.Code) { self.code = code }
 }

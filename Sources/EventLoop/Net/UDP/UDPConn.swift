@@ -25,10 +25,12 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
     /// Counters: datagrams, bytes and system calls each way. Any thread.
     public var stats: DatagramStats { socket.stats }
 
+    /// Where reads and writes wait (one object for both directions, with their deadlines).
+    let waiter: IOWaiter
     /// Where a read waits for a datagram (with the read deadline).
-    let readWait: IOWaiter
+    var readWait: IOWait { @inline(__always) get { IOWait(waiter, .read) } }
     /// Where a write waits for room in the send buffer (with the write deadline).
-    let writeWait: IOWaiter
+    var writeWait: IOWait { @inline(__always) get { IOWait(waiter, .write) } }
     var readBusy = false
     var writeBusy = false
     var consecutiveReads = 0
@@ -37,8 +39,7 @@ public final class UDPConn: PacketConn, @unchecked Sendable {
 
     init(socket: DatagramSocket) {
         self.socket = socket
-        readWait = IOWaiter(reactor: socket.reactor, reading: true, subject: socket)
-        writeWait = IOWaiter(reactor: socket.reactor, reading: false, subject: socket)
+        waiter = IOWaiter(reactor: socket.reactor, subject: socket)
         socket.delegate = .conn(self)
     }
 
