@@ -2,7 +2,7 @@ import CoreMetrics
 import EventLoop
 import Synchronization
 
-/// Reports a ``ReactorGroup``'s ``ReactorGroup/statistics`` through swift-metrics: one series
+/// Reports a `ReactorGroup`'s `ReactorGroup.statistics` through swift-metrics: one series
 /// per reactor, with a `reactor` dimension carrying its name (`reactor-0`).
 ///
 /// Counters (increasing): `<prefix>_loop_iterations_total`, `<prefix>_events_total`,

@@ -1,7 +1,7 @@
 import EventLoop
 import ServiceLifecycle
 
-/// A ``ReactorGroup`` as a swift-service-lifecycle `Service`: `run()` waits until the service
+/// A `ReactorGroup` as a swift-service-lifecycle `Service`: `run()` waits until the service
 /// is told to shut down gracefully (or its task is cancelled), then shuts the group down and
 /// returns once its reactor threads have ended.
 ///

@@ -2,12 +2,13 @@ import EventLoop
 import ServiceLifecycle
 
 /// A TCP (or Unix stream) server as a swift-service-lifecycle `Service`: `run()` serves the
-/// listener with ``EventLoop/Listener/serve(drainTimeout:shutdown:_:)``.
+/// listener with `Listener.serve(drainTimeout:shutdown:_:)`.
 ///
 /// A graceful shutdown of the service stops accepting at once (new clients are refused),
 /// lets the open connections finish within `drainTimeout`, then cancels and closes those
 /// left; `run()` returns when every handler has returned and the listener is closed.
 /// Cancellation stops at once. Each handler runs in a child task on its connection's reactor.
+/// Thread safety: a `Sendable` value over the thread-safe listener; call `run()` once.
 public struct TCPServerService: Service {
     /// The listener served (closed when `run()` returns).
     public let listener: Listener
@@ -24,7 +25,7 @@ public struct TCPServerService: Service {
     }
 
     /// Serves until a graceful shutdown has drained or the task is cancelled. Throws
-    /// ``EventLoop/NetError`` when accepting failed for another reason than the listener closing.
+    /// `NetError` when accepting failed for another reason than the listener closing.
     public func run() async throws {
         try await withLibraryGracefulShutdown { shutdown in
             try await listener.serve(drainTimeout: drainTimeout, shutdown: shutdown, handler)
@@ -32,10 +33,12 @@ public struct TCPServerService: Service {
     }
 }
 
-/// Runs `body` with a ``EventLoop/GracefulShutdown`` that is requested when the surrounding
+/// Runs `body` with a `GracefulShutdown` that is requested when the surrounding
 /// service is told to shut down gracefully (swift-service-lifecycle's
 /// `withGracefulShutdownHandler`): the bridge for a service of your own that serves with
-/// ``EventLoop/Listener/serve(drainTimeout:shutdown:_:)``. Returns what `body` returns.
+/// `Listener.serve(drainTimeout:shutdown:_:)`. Returns what `body` returns and rethrows what
+/// it throws. `body` runs in the calling task; the shutdown is requested on the thread that
+/// triggers the service group's graceful shutdown, at most once, and not after `body` returned.
 public func withLibraryGracefulShutdown<T>(_ body: (GracefulShutdown) async throws -> T) async rethrows -> T {
     let shutdown = GracefulShutdown()
     return try await withGracefulShutdownHandler {

@@ -2,12 +2,13 @@ import EventLoop
 import ServiceLifecycle
 
 /// A UDP (or Unix datagram) listener as a swift-service-lifecycle `Service`: `run()` serves
-/// each of its sockets with `handler` (``EventLoop/UDPListener/serve(_:)``, one child task per
+/// each of its sockets with `handler` (`UDPListener.serve(_:)`, one child task per
 /// socket on its reactor).
 ///
 /// Datagrams have no connection to drain: a graceful shutdown or cancellation closes the
 /// sockets at once (pending reads throw `.closed`, so a handler that loops reading returns),
 /// and `run()` returns once every handler has returned.
+/// Thread safety: a `Sendable` value over the thread-safe listener; call `run()` once.
 public struct UDPServerService: Service {
     /// The listener served (closed when `run()` returns).
     public let listener: UDPListener

@@ -2,8 +2,8 @@
 /// fire timers, deadlines and idle timeouts at will instead of waiting for them
 /// (`ManualClock` in the `EventLoopTesting` product is one).
 ///
-/// A reactor created with a clock (``Reactor/init(name:tick:clock:)``,
-/// ``ReactorGroup/init(count:name:tick:clock:)``) reads the time from it wherever it would read
+/// A reactor created with a clock (``Reactor/init(name:tick:clock:stallDetection:offloadLimits:)``,
+/// ``ReactorGroup/init(count:name:tick:clock:stallDetection:offloadLimits:)``) reads the time from it wherever it would read
 /// CLOCK_MONOTONIC: its timing wheel, ``Reactor/schedule(at:_:)``, ``Reactor/sleep(until:)``,
 /// connection deadlines and idle timeouts, the `Dialer`'s per-try timeout. Time then moves only
 /// when the clock moves it: the reactor never sleeps toward its next timer, and the clock, after

@@ -12,7 +12,9 @@ extension Listener {
 
     /// An `AsyncSequence` of the connections a ``Listener`` accepts (see ``Listener/connections``).
     public struct Connections: AsyncSequence, Sendable {
+        /// Each element is an accepted connection, owned by the iterating code.
         public typealias Element = TCPConn
+        /// The sequence throws only ``NetError`` (typed throws).
         public typealias Failure = NetError
 
         /// The listener whose connections this sequence yields.
@@ -23,7 +25,9 @@ extension Listener {
 
         /// Waits for each next connection with ``Listener/accept()``.
         public struct Iterator: AsyncIteratorProtocol {
+            /// An accepted connection.
             public typealias Element = TCPConn
+            /// The iterator throws only ``NetError`` (typed throws).
             public typealias Failure = NetError
 
             let listener: Listener
