@@ -14,7 +14,7 @@ import Testing
             let server = try await EchoServer(group: group, backlog: 4096)
             let client = try ExampleProcess("EchoExample", arguments: [
                 "bench", "--connect", "127.0.0.1:\(server.port)", "-c", "\(connections)",
-                "-s", "512", "-p", "1", "-d", StressScale.underSanitizer ? "8" : "2", "--warmup", "0.5", "--threads", "2",
+                "-s", "512", "-p", "1", "-d", StressScale.underSanitizer ? "8" : "5", "--warmup", "0.5", "--threads", "2",
             ])
             let status = try await client.waitForExit(within: 180)
             let result = client.printed.split(separator: "\n").last { $0.hasPrefix("RESULT") } ?? "no RESULT line"
