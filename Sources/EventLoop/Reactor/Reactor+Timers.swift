@@ -176,45 +176,92 @@ struct UncheckedBox<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A timer scheduled with ``Reactor/schedule(at:_:)``. Thread-safe.
+/// A timer scheduled with ``Reactor/schedule(at:_:)``. Thread-safe; one allocation and no lock
+/// per timer (its state is one atomic word).
 public final class ScheduledTimer: Sendable {
     /// The reactor the timer runs on.
     public let reactor: Reactor
-    private let state = Locked<(handle: TimerHandle?, cancelled: Bool, refusal: NetError?)>((nil, false, nil))
+    /// `Self.pending`, or the armed timer's wheel handle with `Self.armedBit`, or the
+    /// `cancelledBit` and/or `refusedBit`. Moves only by compare-and-exchange (or by setting
+    /// the refused bit while not armed), so `arm` and `cancel` on different threads agree on
+    /// which came first.
+    private let state = Atomic<UInt64>(ScheduledTimer.pending)
+
+    /// Neither armed nor cancelled nor refused yet.
+    private static var pending: UInt64 { 0 }
+    private static var cancelledBit: UInt64 { 1 }
+    private static var refusedBit: UInt64 { 2 }
+    /// Set while armed; the other 63 bits are the wheel handle (a 31-bit index, a 32-bit generation).
+    private static var armedBit: UInt64 { 1 << 63 }
 
     init(reactor: Reactor) { self.reactor = reactor }
 
     /// `.shuttingDown` when the timer was refused because its reactor's shutdown had begun
     /// (its body never runs); nil otherwise. Any thread.
-    public var refusal: NetError? { state.withLock { $0.refusal } }
+    public var refusal: NetError? {
+        let current = state.load(ordering: .acquiring)
+        guard current & Self.armedBit == 0, current & Self.refusedBit != 0 else { return nil }
+        return NetError(.shuttingDown, operation: "schedule")
+    }
 
+    /// Never called while armed: before the timer is returned, or by `arm` instead of arming.
     func refuse() {
-        state.withLock { $0.refusal = NetError(.shuttingDown, operation: "schedule") }
+        state.bitwiseOr(Self.refusedBit, ordering: .acquiringAndReleasing)
     }
 
     /// On the reactor thread, or on the fallback queue when the reactor stopped before the
     /// arming reached it: then (or once shutdown has begun) the timer is refused instead of
-    /// touching the wheel.
+    /// touching the wheel. A `cancel()` that lands between the check and the store of the
+    /// handle makes the exchange fail: the timer just armed is then cancelled here.
     func arm(_ deadline: Deadline, _ body: @escaping @Sendable () -> Void) {
         guard reactor.isCurrent, !reactor.isShuttingDown else { return refuse() }
-        let cancelled = state.withLock { $0.cancelled }
-        guard !cancelled else { return }
+        guard state.load(ordering: .acquiring) == Self.pending else { return }
         let handle = reactor.scheduleTimer(atNanoseconds: deadline.nanoseconds, .closure(body))
-        state.withLock { $0.handle = handle }
+        let (armed, _) = state.compareExchange(
+            expected: Self.pending, desired: Self.encode(handle), ordering: .acquiringAndReleasing)
+        if !armed { reactor.cancelTimer(handle) }
     }
 
-    /// Cancels the timer if it has not fired yet. Idempotent; callable from any thread.
+    /// Cancels the timer if it has not fired yet. On the reactor thread its body then never
+    /// runs; from another thread the cancel reaches the reactor through its queue, so a body
+    /// already due may run first, but a timer cancelled before it is due never runs, even when
+    /// the cancel races the arming. Idempotent; callable from any thread; takes no lock, and
+    /// allocates only to cross to the reactor.
     public func cancel() {
-        let handle = state.withLock { state -> TimerHandle? in
-            state.cancelled = true
-            return state.handle
+        var current = state.load(ordering: .acquiring)
+        while true {
+            if current & Self.armedBit == 0 {
+                // Not armed (yet): the arming sees the bit and does not arm.
+                if current & Self.cancelledBit != 0 { return }
+                let (done, original) = state.compareExchange(
+                    expected: current, desired: current | Self.cancelledBit, ordering: .acquiringAndReleasing)
+                if done { return }
+                current = original
+            } else {
+                let (done, original) = state.compareExchange(
+                    expected: current, desired: Self.cancelledBit, ordering: .acquiringAndReleasing)
+                if done { return disarm(Self.decode(current)) }
+                current = original
+            }
         }
-        guard let handle else { return }
+    }
+
+    private func disarm(_ handle: TimerHandle) {
         if reactor.isCurrent {
             reactor.cancelTimer(handle)
         } else {
             // After shutdown the closure runs off the reactor, whose wheel is gone by then.
-            reactor.execute { if self.reactor.isCurrent { self.reactor.cancelTimer(handle) } }
+            let reactor = self.reactor
+            reactor.execute { if reactor.isCurrent { reactor.cancelTimer(handle) } }
         }
+    }
+
+    private static func encode(_ handle: TimerHandle) -> UInt64 {
+        armedBit | UInt64(UInt32(bitPattern: handle.wheel.index)) << 32 | UInt64(handle.wheel.generation)
+    }
+
+    private static func decode(_ word: UInt64) -> TimerHandle {
+        TimerHandle(wheel: .init(index: Int32(truncatingIfNeeded: (word & ~armedBit) >> 32),
+                                 generation: UInt32(truncatingIfNeeded: word)))
     }
 }
