@@ -58,6 +58,7 @@ public struct SecondStopSignal: Error, CustomStringConvertible {
     /// The exit status it calls for: 128 + the signal number, as for a process the signal ended.
     public var exitStatus: Int32 { 128 + signal.rawValue }
 
+    /// One line for the log: the signal and that the drain was skipped.
     public var description: String { "\(signal) again: stopped without draining" }
 }
 

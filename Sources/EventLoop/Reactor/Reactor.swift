@@ -1,6 +1,9 @@
 import Glibc
 import Synchronization
 
+// @unchecked Sendable: the mutable state below the `confined` mark is touched only on the
+// reactor thread (asserted by `assertOnReactor()`); the cross-thread state is in `Mutex` and
+// `Atomic` values.
 /// One thread, one epoll instance: the engine under every connection.
 ///
 /// A reactor owns the sockets registered with it; their state is touched only on its thread.
@@ -10,9 +13,6 @@ import Synchronization
 /// thread hop and no lock.
 ///
 /// Thread safety: every public method may be called from any thread.
-// @unchecked Sendable: the mutable state below the `confined` mark is touched only on the
-// reactor thread (asserted by `assertOnReactor()`); the cross-thread state is in `Mutex` and
-// `Atomic` values.
 public final class Reactor: @unchecked Sendable {
     /// Readiness callbacks at most per epoll_wait batch.
     static let maxEventsPerWait: Int32 = 256

@@ -1,6 +1,10 @@
 import Glibc
 import Synchronization
 
+// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
+// public method that touches it checks so in release builds too (`checkConfined`); `close()`
+// and `abort()` from elsewhere hop to that thread; the counters are atomics; the addresses
+// and the reactor are `let`s set before the socket is shared.
 /// A connected stream socket (TCP or Unix) registered with one reactor: non-blocking
 /// reads and writes, readiness tracking, counters and options.
 ///
@@ -12,10 +16,6 @@ import Synchronization
 /// another thread they trap with a message naming the type and the method (once the reactor
 /// has stopped they fail with `.closed` instead). ``close()``, ``abort()``, the
 /// addresses and the counters may be used from any thread.
-// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
-// public method that touches it checks so in release builds too (`checkConfined`); `close()`
-// and `abort()` from elsewhere hop to that thread; the counters are atomics; the addresses
-// and the reactor are `let`s set before the socket is shared.
 public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// The reactor that owns this socket.
     public let reactor: Reactor

@@ -1,13 +1,13 @@
 import Glibc
 
+// @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
+// point checks `reactor.isCurrent` and hops there (or fails) before touching it.
 /// A stream connection (TCP or Unix) for async/await, built on a ``StreamSocket``.
 ///
 /// Its state lives on its reactor's thread. Calls from a task that runs on that reactor (every
 /// task started by ``Listener/serve(_:)``, or with `Task(executorPreference: conn.reactor)`)
 /// take no lock and hop no thread; calls from elsewhere hop to the reactor first.
 /// See ``Conn`` for the error and concurrency rules.
-// @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
-// point checks `reactor.isCurrent` and hops there (or fails) before touching it.
 public final class TCPConn: Conn, @unchecked Sendable {
     /// The handler-level socket underneath (for options and counters).
     public let socket: StreamSocket
@@ -73,12 +73,12 @@ public final class TCPConn: Conn, @unchecked Sendable {
 
     // MARK: reading
 
-    /// See ``Conn/read(into:)``. An empty `buffer` gets a pooled chunk once data has arrived
-    /// and gives it back while the read waits. Throws `NetError` (`.timeout` past the read
-    /// deadline, `.concurrentOperation`, `.closed`, errno) or `CancellationError`.
     // nonisolated(nonsending): runs on the caller's executor, so a task on this reactor enters
     // without an executor switch (each switch asks the runtime for the task's preferred
     // executor under a lock); callers elsewhere take the hop below.
+    /// See ``Conn/read(into:)``. An empty `buffer` gets a pooled chunk once data has arrived
+    /// and gives it back while the read waits. Throws `NetError` (`.timeout` past the read
+    /// deadline, `.concurrentOperation`, `.closed`, errno) or `CancellationError`.
     public nonisolated(nonsending) func read(into buffer: inout ByteBuffer) async throws -> Int {
         guard reactor.isCurrent else { return try await readAfterHop(into: &buffer) }
         try beginRead()

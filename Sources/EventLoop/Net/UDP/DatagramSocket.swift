@@ -1,6 +1,10 @@
 import Glibc
 import Synchronization
 
+// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
+// public method that touches it checks so in release builds too (`checkConfined`); `close()`
+// from elsewhere hops to that thread; the counters are atomics; the addresses and the reactor
+// are `let`s set before the socket is shared.
 /// A datagram socket (UDP over IPv4/IPv6, or Unix datagram) registered with one reactor: the
 /// handler level of ``UDPConn``. Single and batched (`recvmmsg`/`sendmmsg`) receives, a send
 /// queue flushed with `sendmmsg`, readiness tracking, counters and options.
@@ -10,10 +14,6 @@ import Synchronization
 /// thread they trap with a message naming the type and the method (once the reactor has
 /// stopped they fail with `.closed` instead). ``close()``, the addresses and ``stats`` may be
 /// used from any thread.
-// @unchecked Sendable: the mutable state is touched on `reactor`'s thread only, and every
-// public method that touches it checks so in release builds too (`checkConfined`); `close()`
-// from elsewhere hops to that thread; the counters are atomics; the addresses and the reactor
-// are `let`s set before the socket is shared.
 public final class DatagramSocket: ReactorIOHandler, @unchecked Sendable {
     /// The reactor that owns this socket.
     public let reactor: Reactor

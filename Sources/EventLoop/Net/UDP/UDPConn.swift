@@ -1,5 +1,7 @@
 import Glibc
 
+// @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
+// point checks `reactor.isCurrent` and hops there (or fails) before touching it.
 /// A datagram socket for async/await: UDP over IPv4 or IPv6 (bound, or connected to one
 /// peer), or a Unix datagram socket, built on a ``DatagramSocket``. See ``PacketConn`` for the
 /// rules; batches of datagrams go in one system call each way (`read(into:maxCount:)`,
@@ -11,8 +13,6 @@ import Glibc
 /// ``write(_:)-(ByteBuffer)``, and reports an ICMP port unreachable from the peer as ``NetError`` with
 /// errno ECONNREFUSED (``NetError/isConnectionRefused``) on the next read or write; it stays
 /// usable after that, as it does after a timeout.
-// @unchecked Sendable: the mutable state is touched only on `reactor`'s thread: every entry
-// point checks `reactor.isCurrent` and hops there (or fails) before touching it.
 public final class UDPConn: PacketConn, @unchecked Sendable {
     /// The handler-level socket underneath (for counters and the handler level).
     public let socket: DatagramSocket
