@@ -96,10 +96,19 @@ struct ProxyService: Service {
         for (text, listener) in listeners { live.addListener(listener, text: text) }
         // Returns at the graceful shutdown; throws when cancelled, which drains at once.
         try? await gracefulShutdown()
+        // Stop accepting first: a client accepted after the stop gate below would be refused
+        // (`draining`), which a hand-over to a new instance must not do. Connections still in
+        // the kernel's queue go to the new instance when `net.ipv4.tcp_migrate_req` is set.
+        let listeners = live.listeners
+        for listener in listeners { listener.close() }
+        for listener in listeners { await listener.waitUntilClosed() }
+        // Clients accepted just before the close finish their upstream connect first (a
+        // hand-over must not refuse them), for a second at most.
+        await live.shared.stopGate.waitUntilNoneWaiting(within: min(.seconds(1), live.settings.drainTimeout))
         // Before the drain: clients still waiting for an upstream give up now, and no
         // upstream is dialled from here on (none onto a reactor that is shutting down).
         live.shared.stopGate.stop()
-        _ = await live.shared.registry.drain(live.listeners, timeout: live.settings.drainTimeout, logger: logger)
+        _ = await live.shared.registry.drain(listeners, timeout: live.settings.drainTimeout, logger: logger)
         await live.waitForServing()
     }
 }
