@@ -13,13 +13,13 @@ struct ProxyCommand: AsyncParsableCommand {
         version: EventLoopVersion.current.description
     )
 
-    @Option(name: .long, help: "Configuration file: .json, .yaml/.yml, or settings one per line (`name value`); flags and PROXY_* variables win.")
+    @Option(name: .long, help: "Configuration file: .json, .yaml/.yml, or settings one per line (`name value`); flags and PROXY_* variables win. SIGHUP reads it again (a bad file keeps the running configuration).")
     var config: String?
 
-    @Option(name: .long, help: "Address to listen on: HOST:PORT, [::]:PORT or unix:/path (repeatable).")
+    @Option(name: .long, help: "Address to listen on: HOST:PORT, [::]:PORT or unix:/path (repeatable; SO_REUSEPORT, so a new instance can take over: see Docs/Proxy.md).")
     var listen: [String] = []
 
-    @Option(name: .long, help: "Upstream server HOST:PORT (repeatable: several upstreams).")
+    @Option(name: .long, help: "Upstream server HOST:PORT or NAME:PORT (repeatable: several upstreams; names are resolved again every --resolve-interval).")
     var upstream: [String] = []
 
     @Option(name: .long, help: "How a client's upstream is chosen: round-robin or least-conn.")

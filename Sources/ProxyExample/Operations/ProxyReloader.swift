@@ -31,9 +31,16 @@ final class ProxyReloader: Sendable {
         ("log-level", { $0.logLevel != $1.logLevel }),
     ]
 
-    init(live: LiveProxy, source: SettingsSource) {
+    /// Resolves an upstream's `HOST:PORT` (the library's resolver, off the reactors).
+    let resolve: @Sendable (String) async throws -> [SocketAddress]
+
+    /// A reloader for `live` reading `source`; `resolve` looks names up (the library's
+    /// resolver by default; tests give another).
+    init(live: LiveProxy, source: SettingsSource,
+         resolve: @escaping @Sendable (String) async throws -> [SocketAddress] = { try await SocketAddress.resolve($0) }) {
         self.live = live
         self.source = source
+        self.resolve = resolve
     }
 
     /// Reads the settings again and applies them to new clients: upstreams, balance, limits,
@@ -56,7 +63,7 @@ final class ProxyReloader: Sendable {
         var addresses: [String: [SocketAddress]] = [:]
         for upstream in settings.upstreams {
             do {
-                addresses[upstream] = try await SocketAddress.resolve(upstream)
+                addresses[upstream] = try await resolve(upstream)
             } catch {
                 return failed("\(file): upstream \(upstream): \(error)", file: file)
             }
@@ -106,7 +113,7 @@ final class ProxyReloader: Sendable {
         var changed = false
         for upstream in settings.upstreams where HostPort.isName(upstream) {
             do {
-                let fresh = try await SocketAddress.resolve(upstream)
+                let fresh = try await resolve(upstream)
                 guard fresh != addresses[upstream] else { continue }
                 logger.notice("upstream \(upstream) now resolves to \(fresh.map(\.description).joined(separator: ", "))")
                 addresses[upstream] = fresh

@@ -37,6 +37,8 @@ import TestSupport
             let page = try await ProxyOperationsTests.get("/metrics", port: metricsPort, group: group)
             #expect(page.contains("proxy_config_reloads_total{result=\"ok\"} 1"), "\(page)")
             #expect(page.contains("proxy_config_reloads_total{result=\"error\"} 0"), "\(page)")
+            old.close()
+            new.close()
             #expect(try await proxy.stop() == 0)
         }
     }
@@ -68,6 +70,7 @@ import TestSupport
             #expect(try await viaExtra.exchange("hi") == "hi")
             let (again, _) = try await connectTagged(port: extra, group: group)
             again.close()
+            viaExtra.close()
             #expect(try await proxy.stop() == 0)
         }
     }
@@ -120,6 +123,7 @@ import TestSupport
             #expect(tag == "A")
             let page = try await ProxyOperationsTests.get("/metrics", port: metricsPort, group: group)
             #expect(page.contains("proxy_config_reloads_total{result=\"error\"} 1"), "\(page)")
+            open.close()
             #expect(try await proxy.stop() == 0)
         }
     }
