@@ -121,13 +121,16 @@ final class LiveProxy: Sendable {
         }
     }
 
-    /// Stops accepting on the listener configured as `text` (the clients it accepted stay).
-    func closeListener(text: String) {
+    /// Stops accepting on the listener configured as `text` (the clients it accepted stay);
+    /// returns once its sockets are closed.
+    func closeListener(text: String) async {
         let closed = state.withLock { state -> Listener? in
             guard let index = state.listeners.firstIndex(where: { $0.text == text }) else { return nil }
             return state.listeners.remove(at: index).listener
         }
-        closed?.close()
+        guard let closed else { return }
+        closed.close()
+        await closed.waitUntilClosed()
     }
 
     /// Waits for the async level's serving tasks (they end once their listeners are closed).

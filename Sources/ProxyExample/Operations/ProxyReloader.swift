@@ -90,7 +90,7 @@ final class ProxyReloader: Sendable {
         installed.logLevel = old.logLevel
         live.install(live.makeForwarder(installed, addresses: addresses), addresses: addresses)
         for (text, listener) in opened { live.addListener(listener, text: text) }
-        for text in open where !settings.listen.contains(text) { live.closeListener(text: text) }
+        for text in open where !settings.listen.contains(text) { await live.closeListener(text: text) }
         live.shared.metrics.configReloaded(ok: true)
         let bound = live.listeners.map(\.address.description).joined(separator: ", ")
         logger.notice("configuration reloaded from \(file): listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), balance \(settings.balance.rawValue)")
