@@ -22,7 +22,7 @@ enum ProxyServer {
         var metricsListener: Listener?
         do {
             for text in settings.listen {
-                let listener = try await Listener.listen(text, group: group)
+                let listener = try await Listener.listen(text, group: group, options: settings.tcpOptions)
                 listener.onResourceExhausted(resourceWarning.report)
                 listeners.append(listener)
             }
@@ -46,7 +46,7 @@ enum ProxyServer {
         )
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsListener.map { ", metrics on http://\($0.address)/metrics" } ?? ""
-        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)"
+        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue), \(settings.tcpOptions.summary)\(metricsNote), fd limit \(fdLimit)"
 
         // Shut down in reverse order: the proxy drains, the metrics page closes, the reactors stop.
         let signalWatch = await StopSignalWatch(logger: logger)

@@ -1,3 +1,4 @@
+import EventLoop
 import ExampleSupport
 
 /// How a client's upstream is chosen.
@@ -42,6 +43,8 @@ struct ProxySettings: Sendable {
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
+    /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.
+    var tcpOptions = TCPOptions()
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all
