@@ -6,9 +6,10 @@ import Glibc
 /// closing anything. Children run in it with `ip netns exec` (the test process itself stays
 /// in its own namespace).
 ///
-/// Needs root (CAP_NET_ADMIN) and the `ip`, `nft` programs: ``make(_:)`` returns nil, with the
-/// reason printed, when any is missing. Call ``remove()`` (in a `defer`): it deletes the
-/// namespace even when the test failed; stop the children first.
+/// Needs root (CAP_NET_ADMIN) and the `ip`, `nft` programs: ``with(_:_:)`` skips its body, with
+/// the reason printed, when any is missing, and deletes the namespace after the body, also when
+/// it throws. The `ip` and `nft` commands run on a thread of their own, never on the tasks'
+/// shared pool (a slow `ip netns add` on a loaded machine must not hold up other tests).
 public final class DropNamespace: Sendable {
     /// The namespace's name: unique per process and call.
     public let name: String
@@ -18,13 +19,27 @@ public final class DropNamespace: Sendable {
         self.name = name
     }
 
+    /// Runs `body` with a fresh namespace named after `label` and deletes the namespace
+    /// afterwards (also when `body` throws; stop its children inside `body`). Where no
+    /// namespace can be made, prints why and returns without running `body`.
+    public static func with(_ label: String, _ body: (DropNamespace) async throws -> Void) async throws {
+        guard let namespace = await make(label) else { return }
+        do {
+            try await body(namespace)
+        } catch {
+            await namespace.remove()
+            throw error
+        }
+        await namespace.remove()
+    }
+
     /// A fresh namespace named after `label`, or nil (reason printed) where this cannot run.
-    public static func make(_ label: String) -> DropNamespace? {
+    static func make(_ label: String) async -> DropNamespace? {
         guard geteuid() == 0 else { return skip("needs root (CAP_NET_ADMIN) to create a network namespace") }
         guard access(ip, X_OK) == 0 else { return skip("needs \(ip) (iproute2)") }
         guard findProgram("nft") != nil else { return skip("needs nft (nftables) to drop packets") }
         let name = "el-\(label.prefix(12))-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
-        guard run([ip, "netns", "add", name]).status == 0 else {
+        guard await run([ip, "netns", "add", name]).status == 0 else {
             return skip("cannot create a network namespace (ip netns add failed)")
         }
         let namespace = DropNamespace(name: name)
@@ -34,9 +49,9 @@ public final class DropNamespace: Sendable {
             ["nft", "add", "chain", "inet", "blackhole", "incoming", "{ type filter hook input priority 0 ; }"],
         ]
         for command in setUp {
-            let result = namespace.run(command)
+            let result = await namespace.run(command)
             guard result.status == 0 else {
-                namespace.remove()
+                await namespace.remove()
                 return skip("cannot set up the namespace: \(command.joined(separator: " ")): \(result.output)")
             }
         }
@@ -45,8 +60,8 @@ public final class DropNamespace: Sendable {
 
     /// Adds an nftables rule to the namespace's input chain, e.g. `tcp dport 9000 drop`.
     /// Throws when nft refuses it.
-    public func drop(_ rule: String) throws {
-        let result = run(["nft", "add", "rule", "inet", "blackhole", "incoming"] + rule.split(separator: " ").map(String.init))
+    public func drop(_ rule: String) async throws {
+        let result = await run(["nft", "add", "rule", "inet", "blackhole", "incoming"] + rule.split(separator: " ").map(String.init))
         guard result.status == 0 else { throw ExampleFailure("nft add rule \(rule): \(result.output)") }
     }
 
@@ -58,13 +73,20 @@ public final class DropNamespace: Sendable {
     }
 
     /// Deletes the namespace. Idempotent.
-    public func remove() {
-        _ = DropNamespace.run([DropNamespace.ip, "netns", "delete", name])
+    func remove() async {
+        _ = await DropNamespace.run([DropNamespace.ip, "netns", "delete", name])
     }
 
     /// Runs `command` inside the namespace to completion.
-    func run(_ command: [String]) -> (status: Int32, output: String) {
-        DropNamespace.run([DropNamespace.ip, "netns", "exec", name] + command)
+    func run(_ command: [String]) async -> (status: Int32, output: String) {
+        await DropNamespace.run([DropNamespace.ip, "netns", "exec", name] + command)
+    }
+
+    /// ``runBlocking(_:)`` on a thread of its own.
+    static func run(_ argv: [String]) async -> (status: Int32, output: String) {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: runBlocking(argv)) }
+        }
     }
 
     /// Where `program` is on PATH, or nil.
@@ -81,7 +103,7 @@ public final class DropNamespace: Sendable {
 
     /// Runs `argv` (a path and its arguments) to completion, bounded by the commands' own
     /// speed (ip and nft return at once), with its output collected.
-    static func run(_ argv: [String]) -> (status: Int32, output: String) {
+    static func runBlocking(_ argv: [String]) -> (status: Int32, output: String) {
         var fds: [Int32] = [-1, -1]
         var child: pid_t = 0
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
