@@ -43,7 +43,9 @@ final class PairForwarder: Sendable {
         self.totals = totals
         self.logger = logger
         self.resourceWarning = resourceWarning
-        dialer = Dialer(timeout: settings.connectTimeout)
+        var dialer = Dialer(timeout: settings.connectTimeout)
+        dialer.options = settings.tcpOptions
+        self.dialer = dialer
         relayOptions = RelayOptions(splice: settings.splice.mode, idleTimeout: settings.idleTimeout, passResetOn: true)
         attempts = settings.retries ?? upstreams.count
     }
@@ -126,6 +128,7 @@ final class PairForwarder: Sendable {
         pick.metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes)
         metrics.connectionClosed(seconds: seconds)
         totals.ended(up: result.forward.bytes, down: result.backward.bytes)
+        noteGivenUp(result, peer: peer, upstream: pick.label)
         if logger.logLevel <= .debug {
             logger.debug("pair closed", metadata: [
                 "client": "\(peer)", "upstream": "\(pick.label)",

@@ -79,6 +79,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug (every connection), info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("tcp-keepalive"), help: ArgumentHelp("Probe either side of a pair idle this long, every third of it (at least 1 s); after 3 unanswered probes close the pair (default 0: off).", valueName: "seconds"))
+    var tcpKeepAlive: String?
+
+    @Option(name: .customLong("tcp-user-timeout"), help: ArgumentHelp("Close a pair when either side leaves data sent to it unacknowledged this long (TCP_USER_TIMEOUT; default 0: off).", valueName: "seconds"))
+    var tcpUserTimeout: String?
+
     func run() async throws {
         if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
         let settings = try await settings()
@@ -102,6 +108,7 @@ struct ProxyCommand: AsyncParsableCommand {
             "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
             "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
             "resolve-interval": resolveInterval,
+            "tcp-keepalive": tcpKeepAlive, "tcp-user-timeout": tcpUserTimeout,
         ]
         var flags = single.compactMapValues { $0.map { [$0] } }
         flags["listen"] = listen

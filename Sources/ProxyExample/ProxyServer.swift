@@ -23,7 +23,8 @@ enum ProxyServer {
         var metricsListener: Listener?
         do {
             for text in settings.listen {
-                listeners.append(try await Listener.listen(text, group: group))
+                // LiveProxy.addListener (below) installs the resource warning.
+                listeners.append(try await Listener.listen(text, group: group, options: settings.tcpOptions))
             }
             if let text = settings.metricsListen {
                 metricsListener = try await Listener.listen(try SocketAddress(text), group: group)
@@ -45,7 +46,7 @@ enum ProxyServer {
                              addresses: addresses)
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsListener.map { ", metrics on http://\($0.address)/metrics" } ?? ""
-        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)"
+        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue), \(settings.tcpOptions.summary)\(metricsNote), fd limit \(fdLimit)"
 
         // Shut down in reverse order: reloads stop, the proxy drains, the metrics page closes,
         // the reactors stop.

@@ -1,3 +1,4 @@
+import EventLoop
 import ExampleSupport
 
 /// How a client's upstream is chosen.
@@ -44,6 +45,8 @@ struct ProxySettings: Sendable {
     var logLevel: LogLevelOption = .info
     /// How often upstreams given by name are resolved again (nil: at start only).
     var resolveInterval: Duration? = .seconds(30)
+    /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.
+    var tcpOptions = TCPOptions()
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

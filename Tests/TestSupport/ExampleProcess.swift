@@ -19,7 +19,8 @@ public final class ExampleProcess: Sendable {
     public let name: String
     private let output = Output()
     private let exit = Mutex<Int32?>(nil)
-    private static let spawning = Mutex<Void>(())
+    /// Held from a child's pipe() to its spawn (see `init`); ``DropNamespace`` takes it too.
+    static let spawning = Mutex<Void>(())
 
     final class Output: Sendable {
         let text = Mutex<String>("")
@@ -33,9 +34,11 @@ public final class ExampleProcess: Sendable {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    public init(_ name: String, arguments: [String]) throws {
+    /// Starts the built example `name` with `arguments`, or the program at `path` when given
+    /// (`name` then only names it in messages).
+    public init(_ name: String, arguments: [String], path: String? = nil) throws {
         self.name = name
-        let path = ExampleProcess.executable(name).path
+        let path = path ?? ExampleProcess.executable(name).path
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var fds: [Int32] = [-1, -1]

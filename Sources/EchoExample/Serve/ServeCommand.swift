@@ -56,6 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics (the reactors' statistics) at http://HOST:PORT/metrics.", valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .customLong("tcp-keepalive"), help: ArgumentHelp("Probe a connection idle this long, every third of it (at least 1 s), and close it after 3 unanswered probes: a dead peer is noticed (0: off).", valueName: "seconds"))
+    var tcpKeepAlive: Int = 0
+
+    @Option(name: .customLong("tcp-user-timeout"), help: ArgumentHelp("Close a connection whose peer leaves data we sent unacknowledged this long (TCP_USER_TIMEOUT; 0: off).", valueName: "seconds"))
+    var tcpUserTimeout: Double = 0
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxConns, maxConns < 1 { throw ValidationError("--max-conns must be at least 1") }
@@ -63,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !(idleTimeout >= 0) { throw ValidationError("--idle-timeout must not be negative") }
         if !(drainTimeout >= 0) { throw ValidationError("--drain-timeout must not be negative") }
         if !(1...64).contains(udpBatch) { throw ValidationError("--udp-batch must be between 1 and 64") }
+        if tcpKeepAlive < 0 { throw ValidationError("--tcp-keepalive must not be negative") }
+        if !(tcpUserTimeout >= 0) { throw ValidationError("--tcp-user-timeout must not be negative") }
+        do { _ = try tcpOptions() } catch { throw ValidationError("--tcp-keepalive/--tcp-user-timeout: \(error)") }
         for text in listen + udpListen + (metrics.map { [$0] } ?? []) {
             do { _ = try SocketAddress(text) } catch { throw ValidationError("\(error)") }
         }
@@ -79,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
             if let metrics {
                 metricsListener = try await Listener.listen(try SocketAddress(metrics), group: group)
             }
-            listeners = try await Self.listen(on: tcpAddresses, group: group, warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
+            listeners = try await Self.listen(on: tcpAddresses, group: group, options: try tcpOptions(),
+                                              warning: ResourceWarning(fdLimit: fdLimit, logger: logger))
             do {
                 udpListeners = try await Self.listenUDP(on: udpListen, group: group, segmentation: udpGso)
             } catch {
@@ -98,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         Reactor.ignoreSIGPIPE()
 
         let bound = (listeners.map { $0.address.description } + udpListeners.map { "udp \($0.address)" }).joined(separator: ", ")
-        let startLine = "listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), fd limit \(fdLimit)"
+        let startLine = "listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), \(try tcpOptions().summary), fd limit \(fdLimit)"
         let signalWatch = await StopSignalWatch(logger: logger)
         // SIGTERM and SIGINT: a graceful shutdown in reverse order of this list (the listeners
         // drain, then the reactors stop); a second signal cancels everything (StopSignalWatch).
@@ -131,6 +141,12 @@ struct ServeCommand: AsyncParsableCommand {
         )
     }
 
+    /// Keepalive and user timeout of every accepted connection, from `--tcp-keepalive` and
+    /// `--tcp-user-timeout`.
+    func tcpOptions() throws(NetError) -> TCPOptions {
+        try TCPOptions(keepAliveSeconds: tcpKeepAlive, userTimeoutSeconds: tcpUserTimeout)
+    }
+
     /// The TCP and Unix stream addresses: `--listen`, or 0.0.0.0:9000 when neither `--listen`
     /// nor `--udp-listen` is given.
     var tcpAddresses: [String] {
@@ -156,11 +172,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Opens every listener (closing those already open when one fails).
-    static func listen(on addresses: [String], group: ReactorGroup, warning: ResourceWarning) async throws -> [Listener] {
+    static func listen(on addresses: [String], group: ReactorGroup, options: TCPOptions,
+                       warning: ResourceWarning) async throws -> [Listener] {
         var listeners: [Listener] = []
         do {
             for text in addresses {
-                let listener = try await Listener.listen(text, group: group)
+                let listener = try await Listener.listen(text, group: group, options: options)
                 listener.onResourceExhausted(warning.report)
                 listeners.append(listener)
             }

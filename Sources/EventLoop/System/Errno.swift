@@ -63,4 +63,11 @@ enum Errno {
         guard let first = text.first, first.isUppercase else { return text }
         return first.lowercased() + text.dropFirst()
     }
+
+    /// True for the errnos with which the kernel gives up an established TCP connection whose
+    /// peer stopped answering (keepalive probes or sent data unacknowledged past the user
+    /// timeout or the retransmission limit): ETIMEDOUT, or the ICMP error seen before it.
+    static func meansGivenUp(_ value: Int32) -> Bool {
+        value == ETIMEDOUT || value == EHOSTUNREACH || value == ENETUNREACH
+    }
 }

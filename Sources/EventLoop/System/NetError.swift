@@ -40,6 +40,9 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible, Cus
         /// A datagram was larger than the space it was read into; the payload is its size on
         /// the wire. Nothing was stored; the datagram is gone (datagrams are read whole or not).
         case truncated(wireLength: Int)
+        /// A socket option's value was out of range (nothing was set); `name` is the option
+        /// (`TCP_KEEPIDLE`, `TCP_USER_TIMEOUT`, …), `reason` the value and the allowed range.
+        case invalidOption(name: String, reason: String)
     }
 
     /// The kind of socket an operation acted on, named as Go names its networks.
@@ -148,6 +151,7 @@ public struct NetError: Error, Sendable, Equatable, CustomStringConvertible, Cus
         case .resolution(let message): return "name resolution failed: \(message)"
         case .dialFailed: return "all attempts failed"
         case .truncated(let length): return "datagram of \(length) bytes truncated (larger than the buffer's space)"
+        case .invalidOption(let name, let reason): return "invalid \(name): \(reason)"
         }
     }
 }

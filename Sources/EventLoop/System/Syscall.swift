@@ -319,16 +319,18 @@ enum Syscall {
 }
 
 extension Syscall {
-    /// A listening socket: SO_REUSEADDR, optionally SO_REUSEPORT, TCP_NODELAY (which Linux
-    /// copies to every accepted connection, so there is no setsockopt per connection), bound
-    /// and listening. On failure nothing stays open.
-    static func listeningSocket(_ address: SocketAddress, backlog: Int32, reusePort: Bool) throws(NetError) -> Int32 {
+    /// A listening socket: SO_REUSEADDR, optionally SO_REUSEPORT, TCP_NODELAY and `options`
+    /// (which Linux copies to every accepted connection, so there is no setsockopt per
+    /// connection), bound and listening. On failure nothing stays open.
+    static func listeningSocket(_ address: SocketAddress, backlog: Int32, reusePort: Bool,
+                                options: TCPOptions = TCPOptions()) throws(NetError) -> Int32 {
         let fd = try socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), at: .stream(local: address))
         do {
             if address.family != AF_UNIX {
                 try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
                 if reusePort { try setIntOption(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
                 try setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+                try setTCPOptions(fd, options, at: .stream(local: address))
             }
             try bind(fd, to: address, at: .stream(local: address))
             try listen(fd, backlog: backlog, address: address)
@@ -336,6 +338,27 @@ extension Syscall {
         } catch {
             close(fd)
             throw error
+        }
+    }
+
+    /// Applies `options` to a TCP socket (dialled, or listening: Linux copies these to every
+    /// accepted connection): SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT, and
+    /// TCP_USER_TIMEOUT. Throws ``NetError`` (`.invalidOption` before anything is set, or the
+    /// failing `setsockopt`'s errno). No syscall when `options` is empty.
+    static func setTCPOptions(_ fd: Int32, _ options: TCPOptions,
+                              at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) {
+        guard !options.isEmpty else { return }
+        let values = try options.kernelValues()
+        if let keepAlive = values.keepAlive {
+            let tcp = Int32(IPPROTO_TCP)
+            try setIntOption(fd, level: tcp, name: TCP_KEEPIDLE, value: keepAlive.idle, at: endpoints())
+            try setIntOption(fd, level: tcp, name: TCP_KEEPINTVL, value: keepAlive.interval, at: endpoints())
+            try setIntOption(fd, level: tcp, name: TCP_KEEPCNT, value: keepAlive.count, at: endpoints())
+            try setIntOption(fd, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1, at: endpoints())
+        }
+        if values.userTimeoutMilliseconds > 0 {
+            try setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_USER_TIMEOUT,
+                             value: values.userTimeoutMilliseconds, at: endpoints())
         }
     }
 

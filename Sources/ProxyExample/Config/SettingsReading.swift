@@ -38,7 +38,21 @@ extension SettingsLoader {
         if let seconds = try await number("drain-timeout", minimum: 0) { settings.drainTimeout = .seconds(seconds) }
         if let level = try await choice("log-level", LogLevelOption.self) { settings.logLevel = level }
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
+        settings.tcpOptions = try await tcpOptions()
         return settings
+    }
+
+    /// `tcp-keepalive` (whole seconds, 0: off) and `tcp-user-timeout` (seconds, 0: off).
+    private func tcpOptions() async throws -> TCPOptions {
+        let keepAlive = try await integer("tcp-keepalive", in: 0...32767) ?? 0
+        let userTimeout = try await number("tcp-user-timeout", minimum: 0) ?? 0
+        do {
+            return try TCPOptions(keepAliveSeconds: keepAlive, userTimeoutSeconds: userTimeout)
+        } catch {
+            var key = "tcp-keepalive"
+            if case .invalidOption(name: "TCP_USER_TIMEOUT", _) = error.code { key = "tcp-user-timeout" }
+            throw failure(key, "\(error)", provider: recorder.provider(of: key) ?? 0, text: nil)
+        }
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value

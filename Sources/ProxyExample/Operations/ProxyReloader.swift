@@ -73,7 +73,7 @@ final class ProxyReloader: Sendable {
         var opened: [(String, Listener)] = []
         for text in settings.listen where !open.contains(text) && !opened.contains(where: { $0.0 == text }) {
             do {
-                opened.append((text, try await Listener.listen(text, group: live.shared.group)))
+                opened.append((text, try await Listener.listen(text, group: live.shared.group, options: settings.tcpOptions)))
             } catch {
                 opened.forEach { $0.1.close() }
                 return failed("\(file): listen \(text): \(error)", file: file)
@@ -82,6 +82,10 @@ final class ProxyReloader: Sendable {
         var installed = settings
         for (key, differs) in Self.restartOnly where differs(old, settings) {
             logger.warning("configuration reload: \(key) changes only at restart; keeping the running value")
+        }
+        if old.tcpOptions != settings.tcpOptions && settings.listen.contains(where: open.contains) {
+            // Accepted sockets inherit them from their listening socket.
+            logger.warning("configuration reload: tcp-keepalive and tcp-user-timeout apply to new upstream connections and to new listen addresses; the listen addresses kept open keep their values until restart")
         }
         // The restart-only settings keep their running values.
         installed.threads = old.threads

@@ -6,11 +6,17 @@ extension StreamSocket {
     /// Reactor thread only. Throws ``NetError`` (`read`, the peer, the errno).
     func spliceIn(to pipe: SplicePipe, count: Int) throws(NetError) -> IOResult<Int> {
         reactor.assertOnReactor()
-        guard fd >= 0 else { throw netError(.closed, "read") }
+        guard fd >= 0 else { throw closedError("read") }
         guard readReady else { return .wouldBlock }
-        let result = try Syscall.splice(from: fd, to: pipe.writeEnd, count: count, operation: "read", at: endpoints)
+        let result: IOResult<Int>
+        do {
+            result = try Syscall.splice(from: fd, to: pipe.writeEnd, count: count, operation: "read", at: endpoints)
+        } catch {
+            throw failed(error)
+        }
         switch result {
         case .processed(let moved):
+            if moved == 0, let givenUp { throw netError(givenUp.code, "read") }
             // A short splice may mean a full pipe rather than a drained socket, so readiness is
             // only dropped on EAGAIN (the pipe is empty whenever this is called).
             if moved > 0 {
@@ -28,10 +34,15 @@ extension StreamSocket {
     /// (`write`, the peer, the errno).
     func spliceOut(from pipe: SplicePipe, count: Int) throws(NetError) -> IOResult<Int> {
         reactor.assertOnReactor()
-        guard fd >= 0 else { throw netError(.closed, "write") }
+        guard fd >= 0 else { throw closedError("write") }
         guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.splice(from: pipe.readEnd, to: fd, count: count, operation: "write", at: endpoints)
+        let result: IOResult<Int>
+        do {
+            result = try Syscall.splice(from: pipe.readEnd, to: fd, count: count, operation: "write", at: endpoints)
+        } catch {
+            throw failed(error)
+        }
         switch result {
         case .processed(let moved):
             if moved < count { writeReady = false }

@@ -16,8 +16,10 @@ import Glibc
 public struct Dialer: Sendable {
     /// TCP_NODELAY on the new connection (default on: small writes go out at once).
     public var noDelay = true
-    /// SO_KEEPALIVE on the new connection (default off).
-    public var keepAlive = false
+    /// Keepalive and user timeout of the new connection (default: neither; ignored for Unix
+    /// paths). A value out of range fails the dial with `.invalidOption` before any socket is
+    /// opened (see ``TCPOptions/validate()``).
+    public var options = TCPOptions()
     /// Bind to this local address before connecting (for example a source IP); nil lets the kernel choose.
     public var localAddress: SocketAddress?
     /// The longest one dial try may take; nil waits for the kernel (which gives up after minutes).
@@ -267,13 +269,14 @@ public struct Dialer: Sendable {
     /// Out of line, like the two below, so the suspended attempt's frame stays small.
     @inline(never)
     func startConnect(_ address: SocketAddress, reactor: Reactor) throws(NetError) -> (TCPConn, Bool) {
+        if !options.isEmpty { try options.validate() }
         let fd = try Syscall.socket(family: address.family, type: Int32(SOCK_STREAM.rawValue), at: endpoints(to: address))
         reactor.socketOpened()
         let connected: Bool
         do throws(NetError) {
             if address.family != AF_UNIX {
                 if noDelay { try Syscall.setIntOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, at: endpoints(to: address)) }
-                if keepAlive { try Syscall.setIntOption(fd, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1, at: endpoints(to: address)) }
+                try Syscall.setTCPOptions(fd, options, at: endpoints(to: address))
             }
             if let localAddress { try Syscall.bind(fd, to: localAddress, at: endpoints(to: address)) }
             connected = try Syscall.connect(fd, to: address, from: localAddress)

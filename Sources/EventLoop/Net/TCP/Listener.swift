@@ -61,32 +61,38 @@ public final class Listener: Sendable {
     ///     a one-reactor group too, so another process may listen on the same address while this
     ///     one runs, as a hand-over to a new version does); false opens one
     ///     socket and hands connections out round-robin.
-    /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno;
+    ///   - options: keepalive and user timeout for every accepted connection (set once on the
+    ///     listening sockets, which Linux copies to each accepted one; ignored for Unix paths).
+    /// - Throws: ``NetError`` naming `socket`, `bind`, `listen` or `setsockopt`, the address and the
+    ///   errno; `.invalidOption` for an option out of range (before any socket is opened);
     ///   `.shuttingDown` once the group's shutdown has begun (no descriptor is left open).
     public static func listen(_ address: SocketAddress, group: ReactorGroup, backlog: Int32 = 1024,
-                              reusePort: Bool = true) async throws -> Listener {
-        try await listen(address, reactors: group.reactors, backlog: backlog, reusePort: reusePort)
+                              reusePort: Bool = true, options: TCPOptions = TCPOptions()) async throws -> Listener {
+        try await listen(address, reactors: group.reactors, backlog: backlog, reusePort: reusePort, options: options)
     }
 
-    /// Listens with one reactor serving every connection.
-    public static func listen(_ address: SocketAddress, on reactor: Reactor, backlog: Int32 = 1024) async throws -> Listener {
-        try await listen(address, reactors: [reactor], backlog: backlog, reusePort: false)
+    /// Listens with one reactor serving every connection (`options` as above).
+    public static func listen(_ address: SocketAddress, on reactor: Reactor, backlog: Int32 = 1024,
+                              options: TCPOptions = TCPOptions()) async throws -> Listener {
+        try await listen(address, reactors: [reactor], backlog: backlog, reusePort: false, options: options)
     }
 
-    static func listen(_ address: SocketAddress, reactors: [Reactor], backlog: Int32, reusePort: Bool) async throws -> Listener {
+    static func listen(_ address: SocketAddress, reactors: [Reactor], backlog: Int32, reusePort: Bool,
+                       options: TCPOptions = TCPOptions()) async throws -> Listener {
         precondition(!reactors.isEmpty, "a listener needs a reactor")
         if reactors.contains(where: \.isShuttingDown) {
             throw NetError(.shuttingDown, operation: "listen", at: .stream(local: address))
         }
+        try options.validate()
         let perReactor = reusePort && address.family != AF_UNIX && reactors.count > 1
         // SO_REUSEPORT even for one socket: a second process can then take over the address.
-        let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: reusePort && address.family != AF_UNIX)
+        let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: reusePort && address.family != AF_UNIX, options: options)
         let bound = (address.family == AF_UNIX ? address : Syscall.localAddress(firstFD)) ?? address
         var descriptors = [firstFD]
         do {
             if perReactor {
                 for _ in 1..<reactors.count {
-                    descriptors.append(try Syscall.listeningSocket(bound, backlog: backlog, reusePort: true))
+                    descriptors.append(try Syscall.listeningSocket(bound, backlog: backlog, reusePort: true, options: options))
                 }
             }
         } catch {
@@ -122,8 +128,8 @@ public final class Listener: Sendable {
 
     /// Parses `text` (see ``SocketAddress/init(_:)``) and listens on it.
     public static func listen(_ text: String, group: ReactorGroup, backlog: Int32 = 1024,
-                              reusePort: Bool = true) async throws -> Listener {
-        try await listen(SocketAddress(text), group: group, backlog: backlog, reusePort: reusePort)
+                              reusePort: Bool = true, options: TCPOptions = TCPOptions()) async throws -> Listener {
+        try await listen(SocketAddress(text), group: group, backlog: backlog, reusePort: reusePort, options: options)
     }
 
     /// Persistent accept failures so far (out of descriptors or memory, EPERM, …): each one
@@ -303,7 +309,8 @@ public final class Listener: Sendable {
         }
     }
 
-    /// TCP_NODELAY comes from the listening socket (Linux copies it to accepted connections).
+    /// TCP_NODELAY and the ``TCPOptions`` come from the listening socket (Linux copies them to
+    /// accepted connections).
     private func makeSocket(fd: Int32, peer: SocketAddress?, on reactor: Reactor) -> StreamSocket? {
         try? StreamSocket(adopting: fd, reactor: reactor, local: knownLocalAddress, remote: peer)
     }

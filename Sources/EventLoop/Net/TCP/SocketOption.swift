@@ -14,6 +14,14 @@ public enum SocketOption: Sendable, Hashable {
     case reuseAddress
     /// SO_BROADCAST: a datagram socket may send to broadcast addresses.
     case broadcast
+    /// TCP_KEEPIDLE: seconds idle before the first keepalive probe (see ``TCPOptions``).
+    case keepAliveIdle
+    /// TCP_KEEPINTVL: seconds between keepalive probes.
+    case keepAliveInterval
+    /// TCP_KEEPCNT: unanswered keepalive probes before the connection is given up.
+    case keepAliveCount
+    /// TCP_USER_TIMEOUT: milliseconds sent data may stay unacknowledged (0: the system's limit).
+    case userTimeout
 
     var levelAndName: (Int32, Int32) {
         switch self {
@@ -23,6 +31,10 @@ public enum SocketOption: Sendable, Hashable {
         case .receiveBufferSize: return (SOL_SOCKET, SO_RCVBUF)
         case .reuseAddress: return (SOL_SOCKET, SO_REUSEADDR)
         case .broadcast: return (SOL_SOCKET, SO_BROADCAST)
+        case .keepAliveIdle: return (Int32(IPPROTO_TCP), TCP_KEEPIDLE)
+        case .keepAliveInterval: return (Int32(IPPROTO_TCP), TCP_KEEPINTVL)
+        case .keepAliveCount: return (Int32(IPPROTO_TCP), TCP_KEEPCNT)
+        case .userTimeout: return (Int32(IPPROTO_TCP), TCP_USER_TIMEOUT)
         }
     }
 }

@@ -42,6 +42,10 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     @exclusivity(unchecked) var closeWriteWhenFlushed = false
     @exclusivity(unchecked) var outbound = ByteBuffer()
     var delegate: Delegate = .none
+    /// Set when a read or write found the connection given up by the kernel (keepalive or
+    /// user timeout, see ``TCPOptions``): every later call reports this error with its own
+    /// operation. Boxed, as ``TCPConn`` boxes its close reason: one word per socket.
+    var givenUp: CloseReasonBox?
 
     enum Delegate {
         case none
@@ -140,7 +144,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``read(into:)`` once the thread is checked.
     @inline(__always)
     private func readWithinBudget(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw netError(.closed, "read") }
+        guard fd >= 0 else { throw closedError("read") }
         if readsThisEvent >= Reactor.maxReadsPerEvent {
             if !readRedispatchQueued {
                 readRedispatchQueued = true
@@ -168,12 +172,19 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// One read syscall with readiness tracking and no budget (the async level bounds itself).
     @inline(__always)
     func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw netError(.closed, "read") }
+        guard fd >= 0 else { throw closedError("read") }
         reactor.assertOnReactor()
         guard readReady else { return .wouldBlock }
-        let result = try Syscall.read(fd, into: buffer, at: endpoints)
+        let result: IOResult<Int>
+        do {
+            result = try Syscall.read(fd, into: buffer, at: endpoints)
+        } catch {
+            throw failed(error)
+        }
         switch result {
         case .processed(let count):
+            // End of stream after the other direction found the connection given up.
+            if count == 0, let givenUp { throw netError(givenUp.code, "read") }
             if count > 0 {
                 // A short read drained the socket: the next data brings a new edge. After a
                 // hang-up no new edge comes, so keep reading until end of stream.
@@ -200,17 +211,22 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
     /// ``write(_:)`` once the thread is checked.
     @inline(__always)
     func writeNow(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw netError(.closed, "write") }
+        guard fd >= 0 else { throw closedError("write") }
         guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
-        let result = try Syscall.send(fd, bytes, at: endpoints)
+        let result: IOResult<Int>
+        do {
+            result = try Syscall.send(fd, bytes, at: endpoints)
+        } catch {
+            throw failed(error)
+        }
         noteWritten(result, requested: bytes.count)
         return result
     }
 
     /// A gathering write of several buffers' readable bytes in one syscall (up to 64 at once).
     func writeVectored(_ buffers: UnsafeBufferPointer<ByteBuffer>, skipping skip: Int) throws(NetError) -> IOResult<Int> {
-        guard fd >= 0 else { throw netError(.closed, "write") }
+        guard fd >= 0 else { throw closedError("write") }
         reactor.assertOnReactor()
         guard !outputShutdown else { throw netError(.outputClosed, "write") }
         guard writeReady else { return .wouldBlock }
@@ -229,7 +245,12 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
                 used += 1
             }
             guard used > 0 else { return .processed(0) }
-            let result = try Syscall.sendv(fd, vectors.baseAddress!, count: used, at: endpoints)
+            let result: IOResult<Int>
+            do throws(NetError) {
+                result = try Syscall.sendv(fd, vectors.baseAddress!, count: used, at: endpoints)
+            } catch {
+                throw failed(error)
+            }
             noteWritten(result, requested: total)
             return result
         }
@@ -261,7 +282,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             case .wouldBlock: break
             }
         } else {
-            guard fd >= 0 else { throw netError(.closed, "write") }
+            guard fd >= 0 else { throw closedError("write") }
             guard !outputShutdown else { throw netError(.outputClosed, "write") }
         }
         if offset < bytes.count {
@@ -278,7 +299,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             do {
                 result = try outbound.withUnsafeReadableBytes { bytes throws(NetError) in try Syscall.send(fd, bytes, at: endpoints) }
             } catch {
-                closeNow(error: error)
+                closeNow(error: failed(error))
                 return
             }
             noteWritten(result, requested: outbound.readableBytes)
@@ -336,8 +357,32 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         closeNow(error: nil)
     }
 
+    /// Notes a failed read or write. An errno that says the kernel gave the connection up
+    /// (ETIMEDOUT from keepalive or the user timeout, or the ICMP error that preceded it) is
+    /// kept, so the other direction reports it too (not the broken pipe or end of stream the
+    /// kernel gives the second caller), and the socket is closed on the next turn of the loop
+    /// (not inside the caller's read, whose buffer may still be in use) unless the caller
+    /// closes it first. Returns the error to throw: a later error of a given-up connection
+    /// becomes the given-up errno with its own operation.
+    @inline(never)
+    func failed(_ error: NetError) -> NetError {
+        if let givenUp { return netError(givenUp.code, error.operation) }
+        guard let errno = error.errno, Errno.meansGivenUp(errno) else { return error }
+        givenUp = CloseReasonBox(error.code)
+        reactor.execute { self.closeNow(error: error) }
+        return error
+    }
+
+    /// The error of a call on a closed socket: the given-up errno when the connection was
+    /// given up (see ``failed(_:)``), else `.closed`.
+    func closedError(_ operation: String) -> NetError {
+        netError(givenUp?.code ?? .closed, operation)
+    }
+
     func closeNow(error: NetError?) {
         guard fd >= 0 else { return }
+        // A close after a given-up read or write tells the handler why.
+        let error = error ?? givenUp.map { netError($0.code, "read") }
         reactor.release(registration)
         reactor.closeSocket(fd)
         fd = -1

@@ -306,6 +306,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
     }
 
     func closedError(_ operation: String) -> NetError {
+        if let givenUp = socket.givenUp { return netError(givenUp.code, operation) }
         if let closeReason, closeReason != .closed {
             return netError(closeReason, operation)
         }
