@@ -73,6 +73,24 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug (every connection), info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Log lines as text (the default) or json (one object per line: level, message, metadata).")
+    var logFormat: String?
+
+    @Option(name: .long, help: ArgumentHelp("Probe each upstream this often, with jitter (default 0: no active checks).", valueName: "seconds"))
+    var healthInterval: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes a probe sends once connected (C escapes such as \\r\\n allowed; empty: connect only).", valueName: "string"))
+    var healthSend: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes a probe's reply must start with (C escapes allowed; empty: no reply awaited).", valueName: "string"))
+    var healthExpect: String?
+
+    @Option(name: .long, help: ArgumentHelp("Failed probes in a row that take an upstream out of rotation (default 3).", valueName: "n"))
+    var healthFall: String?
+
+    @Option(name: .long, help: ArgumentHelp("Good probes in a row that put it back (default 2).", valueName: "n"))
+    var healthRise: String?
+
     func run() async throws {
         let settings = try await settings()
         try await ProxyServer.run(settings)
@@ -93,6 +111,8 @@ struct ProxyCommand: AsyncParsableCommand {
             "retries": retries, "max-conns": maxConns, "max-conns-per-ip": maxConnsPerIP, "rate-per-ip": ratePerIP,
             "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
             "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
+            "log-format": logFormat, "health-interval": healthInterval, "health-send": healthSend,
+            "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise,
         ]
         var flags = single.compactMapValues { $0.map { [$0] } }
         flags["listen"] = listen

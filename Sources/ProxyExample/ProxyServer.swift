@@ -11,7 +11,7 @@ enum ProxyServer {
     /// signal stops at once (exit status 128 + the signal). Throws when a listener, the metrics
     /// listener or an upstream's name cannot be set up.
     static func run(_ settings: ProxySettings) async throws {
-        let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level)
+        let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level, format: settings.logFormat)
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         let upstreamAddresses = try await resolveUpstreams(settings.upstreams)
         let group = try ReactorGroup(count: settings.threads)
@@ -37,9 +37,10 @@ enum ProxyServer {
         }
         // Output into a closed pipe is an error the output functions drop, not the end of the program.
         Reactor.ignoreSIGPIPE()
+        let pool = UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics)
         let forwarder = PairForwarder(
             settings: settings,
-            upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
+            upstreams: pool,
             admission: AdmissionControl(limits: settings.limits, logger: logger),
             registry: ConnectionRegistry(limit: nil),
             metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
@@ -54,8 +55,12 @@ enum ProxyServer {
         if let metricsListener {
             logger.info("metrics at http://\(metricsListener.address)/metrics")
             services.append(.init(service: TCPServerService(listener: metricsListener, drainTimeout: .seconds(1)) { conn in
-                await MetricsServer.handle(conn, metrics: metrics, logger: logger)
+                await MetricsServer.handle(conn, metrics: metrics, readiness: ProxyReadiness(forwarder: forwarder), logger: logger)
             }))
+        }
+        services.append(.init(service: TransferFolding(transfers: forwarder.transfers)))
+        if settings.health.isEnabled {
+            services.append(.init(service: HealthChecker(settings: settings.health, pool: pool, reactors: group.reactors, logger: logger)))
         }
         services.append(.init(service: ProxyService(listeners: listeners, forwarder: forwarder, startLine: startLine)))
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(

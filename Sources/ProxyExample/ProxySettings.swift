@@ -42,6 +42,10 @@ struct ProxySettings: Sendable {
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
+    /// `--log-format`: text or JSON lines.
+    var logFormat: LogFormat = .text
+    /// `--health-*`: the active health checks (off by default).
+    var health = HealthCheckSettings()
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

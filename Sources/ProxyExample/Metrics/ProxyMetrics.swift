@@ -68,6 +68,8 @@ final class ProxyMetrics: PrometheusPage {
         }
         self.known = known
         reactorMetrics = reactors.map { ReactorMetrics(group: $0, factory: factory) }
+        // `proxy_build_info{version="…"} 1`: which build is running.
+        Gauge(label: MetricName.buildInfo, dimensions: [("version", EventLoopVersion.current.description)], factory: factory).record(1)
     }
 
     /// The cached metric objects of `upstream`; callers on a hot path may keep the result.
