@@ -38,7 +38,7 @@ struct HealthChecker: Service {
         var wait = settings.interval * Double.random(in: 0..<1)
         while true {
             do {
-                try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                try await reactor.sleep(for: .milliseconds(Int(wait * 1000)))
                 let failure = try await HealthProbe.run(target, settings: settings, on: reactor)
                 if let failure {
                     (failures, successes) = (failures + 1, 0)
