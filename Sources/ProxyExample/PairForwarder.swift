@@ -27,14 +27,16 @@ final class PairForwarder: Sendable {
     let relayOptions: RelayOptions
     let attempts: Int
     /// Stopped at SIGTERM/SIGINT: clients still waiting for an upstream give up (`draining`)
-    /// and none starts another attempt.
-    let stopGate = StopGate()
-    /// Open pairs' byte counts, folded into the metrics while they run.
-    let transfers = LiveTransfers()
+    /// and none starts another attempt. Shared by the forwarders a reload replaces.
+    let stopGate: StopGate
+    /// Open pairs' byte counts, folded into the metrics while they run (shared, as the metrics are).
+    var transfers: LiveTransfers { metrics.transfers }
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
-         metrics: ProxyMetrics, totals: ProxyTotals, logger: Logger, resourceWarning: ResourceWarning) {
+         metrics: ProxyMetrics, totals: ProxyTotals, logger: Logger, resourceWarning: ResourceWarning,
+         stopGate: StopGate = StopGate()) {
+        self.stopGate = stopGate
         self.settings = settings
         self.upstreams = upstreams
         self.admission = admission

@@ -46,6 +46,8 @@ struct ProxySettings: Sendable {
     var logFormat: LogFormat = .text
     /// `--health-*`: the active health checks (off by default).
     var health = HealthCheckSettings()
+    /// How often upstreams given by name are resolved again (nil: at start only).
+    var resolveInterval: Duration? = .seconds(30)
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

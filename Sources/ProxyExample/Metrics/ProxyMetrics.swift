@@ -29,6 +29,11 @@ final class ProxyMetrics: PrometheusPage {
     private let known: [String: UpstreamMetrics]
     private let others = Locked<[String: UpstreamMetrics]>([:])
     private let reactorMetrics: ReactorMetrics?
+    /// The open pairs' byte counts, folded into `proxy_bytes_total` while they run.
+    let transfers = LiveTransfers()
+    /// `proxy_config_reloads_total{result="ok"}` and `{result="error"}`.
+    private let reloadsOK: Counter
+    private let reloadsFailed: Counter
 
     /// Bucket bounds of `proxy_upstream_connect_seconds`.
     static let connectBuckets: [Duration] = [
@@ -70,6 +75,8 @@ final class ProxyMetrics: PrometheusPage {
         reactorMetrics = reactors.map { ReactorMetrics(group: $0, factory: factory) }
         // `proxy_build_info{version="…"} 1`: which build is running.
         Gauge(label: MetricName.buildInfo, dimensions: [("version", EventLoopVersion.current.description)], factory: factory).record(1)
+        reloadsOK = Counter(label: MetricName.configReloads, dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = Counter(label: MetricName.configReloads, dimensions: [("result", "error")], factory: factory)
     }
 
     /// The cached metric objects of `upstream`; callers on a hot path may keep the result.
@@ -102,6 +109,12 @@ final class ProxyMetrics: PrometheusPage {
     func refused(_ reason: RefusalReason) {
         refusedCounters[reason]?.increment()
         if reason == .clientTableFull { ipTableFull.increment() }
+    }
+
+    /// A configuration reload (SIGHUP) took effect (`ok`) or was refused, the running
+    /// configuration kept (`error`).
+    func configReloaded(ok: Bool) {
+        (ok ? reloadsOK : reloadsFailed).increment()
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).
