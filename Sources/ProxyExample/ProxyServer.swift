@@ -59,8 +59,8 @@ enum ProxyServer {
         }
         services.append(.init(service: TransferFolding(transfers: metrics.transfers)))
         if settings.health.isEnabled {
-            services.append(.init(service: HealthChecker(settings: settings.health, pool: live.forwarder.upstreams,
-                                                         reactors: group.reactors, logger: logger)))
+            let current = { @Sendable in (live.forwarder.upstreams, live.forwarder.settings.health) }
+            services.append(.init(service: HealthChecker(current: current, reactors: group.reactors, logger: logger)))
         }
         services.append(.init(service: ProxyService(live: live, listeners: zip(settings.listen, listeners).map { ($0, $1) }, startLine: startLine)))
         services.append(.init(service: await ProxyOperationsService(

@@ -1,5 +1,6 @@
 import EventLoop
 import EventLoopTesting
+import Foundation
 import Glibc
 import Testing
 import TestSupport
@@ -97,6 +98,27 @@ import TestSupport
                 // Every probe connection was closed by the proxy (the slow answer's wait ends too).
                 try await waitUntil(within: 10) { upstream.openConnections == 0 }
             }
+        }
+    }
+}
+
+extension ActiveHealthTests {
+    /// A SIGHUP reload that changes the upstreams: the checks move to the new pool.
+    @Test func reloadedUpstreamsAreProbed() async throws {
+        try await withReactorGroup(timeout: 90) { group in
+            let a = try await HealthUpstream(name: "A", group: group)
+            let b = try await HealthUpstream(name: "B", behaviour: .wrong, group: group)
+            defer { a.close(); b.close() }
+            let health = "health-interval 0.3\nhealth-send HEALTH\\n\nhealth-expect OK\nhealth-fall 2\n"
+            let file = try TempConfigFile("listen 127.0.0.1:0\nupstream 127.0.0.1:\(a.port)\n" + health)
+            defer { file.remove() }
+            let proxy = try ExampleProcess("ProxyExample", arguments: ["--config", file.path])
+            _ = try await proxy.listeningPort()
+            try "listen 127.0.0.1:0\nupstream 127.0.0.1:\(b.port)\n\(health)".write(toFile: file.path, atomically: true, encoding: .utf8)
+            _ = try await proxy.reload(expectingOutcome: 1)
+            try await proxy.waitForOutput(containing: "upstream 127.0.0.1:\(b.port) is down (health check, 2 failed probes): wrong reply")
+            #expect(try await proxy.stop() == 0)
+            #expect(!proxy.printed.contains("upstream 127.0.0.1:\(a.port) is down"))
         }
     }
 }
