@@ -14,7 +14,7 @@ final class HealthUpstream: Sendable {
         case wrong
         /// `O`, then close (a partial reply).
         case partial
-        /// `OK\n` after 1.5 s.
+        /// `OK\n` after 3 s.
         case slow
         /// Nothing: the connection is held until the proxy closes it.
         case silent
@@ -52,7 +52,7 @@ final class HealthUpstream: Sendable {
             case .wrong: _ = try? await conn.write(Array("NO\n".utf8))
             case .partial: _ = try? await conn.write(Array("O".utf8))
             case .slow:
-                try? await Task.sleep(for: .milliseconds(1500))
+                try? await Task.sleep(for: .seconds(3))
                 _ = try? await conn.write(Array("OK\n".utf8))
             case .silent:
                 // Until the proxy gives up and closes (end of stream or a reset).
