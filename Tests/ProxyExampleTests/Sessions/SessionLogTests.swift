@@ -65,8 +65,8 @@ import TestSupport
             let echo = try await TestUpstream.echo(group: group)
             defer { echo.close() }
             let (proxy, port) = try await ExampleProcess.proxy(
-                upstreams: [echo.port], ["--idle-timeout", "1", "--max-conns", "1", "--drain-timeout", "0.3"])
-            // Idle: nothing moves for 1 s.
+                upstreams: [echo.port], ["--idle-timeout", "3", "--max-conns", "1", "--drain-timeout", "0.3"])
+            // Idle: nothing moves for 3 s (long enough that `held` below stays busy enough under load).
             let idle = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
             #expect(try await idle.exchange("x") == "x")
             _ = try await idle.readUntilClosed()
