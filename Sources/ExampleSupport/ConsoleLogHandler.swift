@@ -6,15 +6,19 @@ import Logging
 /// with a single write(2) so lines from several threads never interleave. Info and notice
 /// lines are the bare message (the start line reads `listening on …`); the other levels are
 /// prefixed with the level (`debug: …`, `warning: …`). Metadata follows as `key=value`.
+/// With ``LogFormat/json`` each line is one JSON object instead (level, message, metadata).
 public struct ConsoleLogHandler: LogHandler {
     /// The lowest level written.
     public var logLevel: Logger.Level
     /// Metadata added to every line.
     public var metadata: Logger.Metadata = [:]
+    /// Text or JSON lines.
+    public var format: LogFormat
 
-    /// A handler that lets through `logLevel` and above.
-    public init(logLevel: Logger.Level) {
+    /// A handler that lets through `logLevel` and above, writing lines in `format`.
+    public init(logLevel: Logger.Level, format: LogFormat = .text) {
         self.logLevel = logLevel
+        self.format = format
     }
 
     /// One metadata value.
@@ -25,6 +29,12 @@ public struct ConsoleLogHandler: LogHandler {
 
     /// Writes one line to standard error.
     public func log(event: LogEvent) {
+        if format == .json {
+            var merged = metadata
+            if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+            let line = JSONLogLine.render(level: event.level, message: event.message.description, metadata: merged, error: event.error)
+            return standardError(line + "\n")
+        }
         var line = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue): "
         line += event.message.description
         var merged = metadata
@@ -63,8 +73,8 @@ public enum LogLevelOption: String, ExpressibleByArgument, CaseIterable, Sendabl
 }
 
 extension Logger {
-    /// An example program's logger: ``ConsoleLogHandler`` at `level`.
-    public static func console(label: String, level: Logger.Level) -> Logger {
-        Logger(label: label) { _ in ConsoleLogHandler(logLevel: level) }
+    /// An example program's logger: ``ConsoleLogHandler`` at `level`, lines in `format`.
+    public static func console(label: String, level: Logger.Level, format: LogFormat = .text) -> Logger {
+        Logger(label: label) { _ in ConsoleLogHandler(logLevel: level, format: format) }
     }
 }

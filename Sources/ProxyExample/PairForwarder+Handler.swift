@@ -130,6 +130,7 @@ final class PairSession: @unchecked Sendable {
         unwatchStop()
         self.upstream = upstream
         forwarder.pairOpened(pick, peer: peer)
+        forwarder.transfers.opened(admitted.id, client: client, upstream: upstream, metrics: pick.metrics)
         client.relay(with: upstream, options: forwarder.relayOptions) { self.relayEnded($0) }
     }
 
@@ -137,8 +138,8 @@ final class PairSession: @unchecked Sendable {
         guard let pick, let upstream else { return }
         let seconds = client.reactor.seconds(since: started)
         switch result {
-        case .success(let result): forwarder.pairEnded(result, pick: pick, peer: peer, seconds: seconds)
-        case .failure(let error): forwarder.relayFailed(error, peer: peer, seconds: seconds)
+        case .success(let result): forwarder.pairEnded(result, pick: pick, id: admitted.id, peer: peer, seconds: seconds)
+        case .failure(let error): forwarder.relayFailed(error, pick: pick, id: admitted.id, peer: peer, seconds: seconds)
         }
         forwarder.pairClosed(upstream, pick)
         finish()
@@ -146,13 +147,13 @@ final class PairSession: @unchecked Sendable {
 
     /// No upstream could be reached: the client is refused (and counted).
     private func giveUp() {
-        forwarder.refuse(client, peer: peer, reason: .noUpstream)
+        forwarder.refuse(client, peer: peer, reason: .noUpstream, seconds: client.reactor.seconds(since: started))
         finish()
     }
 
     /// The proxy is stopping before this client got an upstream: refused (and counted).
     private func refuseDraining() {
-        forwarder.refuse(client, peer: peer, reason: .draining)
+        forwarder.refuse(client, peer: peer, reason: .draining, seconds: client.reactor.seconds(since: started))
         finish()
     }
 

@@ -29,6 +29,8 @@ final class PairForwarder: Sendable {
     /// Stopped at SIGTERM/SIGINT: clients still waiting for an upstream give up (`draining`)
     /// and none starts another attempt. Shared by the forwarders a reload replaces.
     let stopGate: StopGate
+    /// Open pairs' byte counts, folded into the metrics while they run (shared, as the metrics are).
+    var transfers: LiveTransfers { metrics.transfers }
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
@@ -63,18 +65,20 @@ final class PairForwarder: Sendable {
         // Durations come from the reactor's loop time: no clock read per connection.
         let started = reactor.loopTime
         guard let (upstream, pick) = await connectUpstream(on: reactor, peer: peer) else {
-            return refuse(client, peer: peer, reason: stopGate.isStopped ? .draining : .noUpstream)
+            return refuse(client, peer: peer, reason: stopGate.isStopped ? .draining : .noUpstream,
+                          seconds: reactor.seconds(since: started))
         }
         defer { pairClosed(upstream, pick) }
         pairOpened(pick, peer: peer)
+        transfers.opened(admitted.id, client: client, upstream: upstream, metrics: pick.metrics)
         let result: RelayResult
         do {
             result = try await client.relay(with: upstream, options: relayOptions)
         } catch {
-            relayFailed(error, peer: peer, seconds: reactor.seconds(since: started))
+            relayFailed(error, pick: pick, id: admitted.id, peer: peer, seconds: reactor.seconds(since: started))
             return
         }
-        pairEnded(result, pick: pick, peer: peer, seconds: reactor.seconds(since: started))
+        pairEnded(result, pick: pick, id: admitted.id, peer: peer, seconds: reactor.seconds(since: started))
     }
 
     /// Admission before anything is dialled: the limits' ticket and the registry's id, or nil
@@ -118,17 +122,25 @@ final class PairForwarder: Sendable {
     }
 
     @inline(never)
-    func relayFailed(_ error: any Error, peer: PeerName, seconds: Double) {
+    func relayFailed(_ error: any Error, pick: UpstreamPool.Pick, id: UInt64, peer: PeerName, seconds: Double) {
+        _ = transfers.closed(id)
         logger.debug("relay failed to start", metadata: ["client": "\(peer)", "error": "\(error)"])
         metrics.connectionClosed(seconds: seconds)
+        logSession(peer: peer, upstream: pick.label, seconds: seconds, up: 0, down: 0, end: .error, extra: ["error": "\(error)"])
     }
 
+    /// Books a finished relay: the bytes not yet folded into the metrics (``LiveTransfers``),
+    /// the totals, the session line.
     @inline(never)
-    func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, peer: PeerName, seconds: Double) {
-        pick.metrics.bytes(clientToUpstream: result.forward.bytes, upstreamToClient: result.backward.bytes)
+    func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, id: UInt64, peer: PeerName, seconds: Double) {
+        let folded = transfers.closed(id)
+        pick.metrics.bytes(clientToUpstream: result.forward.bytes &- min(folded.up, result.forward.bytes),
+                           upstreamToClient: result.backward.bytes &- min(folded.down, result.backward.bytes))
         metrics.connectionClosed(seconds: seconds)
         totals.ended(up: result.forward.bytes, down: result.backward.bytes)
         noteGivenUp(result, peer: peer, upstream: pick.label)
+        logSession(peer: peer, upstream: pick.label, seconds: seconds, up: result.forward.bytes, down: result.backward.bytes,
+                   end: SessionEnd(result, stopping: stopGate.isStopped))
         if logger.logLevel <= .debug {
             logger.debug("pair closed", metadata: [
                 "client": "\(peer)", "upstream": "\(pick.label)",
@@ -222,11 +234,15 @@ final class PairForwarder: Sendable {
         return all.contains { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains($0.errno ?? 0) }
     }
 
-    func refuse(_ client: TCPConn, peer: PeerName, reason: RefusalReason) {
+    /// Closes `client`, refused for `reason` after `seconds` (0: before any upstream was tried),
+    /// and books it (metrics, totals, the session line).
+    func refuse(_ client: TCPConn, peer: PeerName, reason: RefusalReason, seconds: Double = 0) {
         client.close()
         metrics.refused(reason)
         totals.refused(reason)
         logger.debug("client refused", metadata: ["client": "\(peer)", "reason": "\(reason.rawValue)"])
+        logSession(peer: peer, upstream: "-", seconds: seconds, up: 0, down: 0, end: SessionEnd(refusal: reason),
+                   extra: ["reason": "\(reason.rawValue)"])
     }
 
     private static func describe(_ end: CopyEnd) -> String {

@@ -84,6 +84,23 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("tcp-user-timeout"), help: ArgumentHelp("Close a pair when either side leaves data sent to it unacknowledged this long (TCP_USER_TIMEOUT; default 0: off).", valueName: "seconds"))
     var tcpUserTimeout: String?
+    @Option(name: .long, help: "Log lines as text (the default) or json (one object per line: level, message, metadata).")
+    var logFormat: String?
+
+    @Option(name: .long, help: ArgumentHelp("Probe each upstream this often, with jitter (default 0: no active checks).", valueName: "seconds"))
+    var healthInterval: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes a probe sends once connected (C escapes such as \\r\\n allowed; empty: connect only).", valueName: "string"))
+    var healthSend: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes a probe's reply must start with (C escapes allowed; empty: no reply awaited).", valueName: "string"))
+    var healthExpect: String?
+
+    @Option(name: .long, help: ArgumentHelp("Failed probes in a row that take an upstream out of rotation (default 3).", valueName: "n"))
+    var healthFall: String?
+
+    @Option(name: .long, help: ArgumentHelp("Good probes in a row that put it back (default 2).", valueName: "n"))
+    var healthRise: String?
 
     func run() async throws {
         if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
@@ -107,6 +124,8 @@ struct ProxyCommand: AsyncParsableCommand {
             "retries": retries, "max-conns": maxConns, "max-conns-per-ip": maxConnsPerIP, "rate-per-ip": ratePerIP,
             "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
             "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
+            "log-format": logFormat, "health-interval": healthInterval, "health-send": healthSend,
+            "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise,
             "resolve-interval": resolveInterval,
             "tcp-keepalive": tcpKeepAlive, "tcp-user-timeout": tcpUserTimeout,
         ]

@@ -12,7 +12,7 @@ enum ProxyServer {
     /// (``ProxyReloader``). Throws when a listener, the metrics listener or an upstream's name
     /// cannot be set up.
     static func run(_ settings: ProxySettings, reload: SettingsSource? = nil) async throws {
-        let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level)
+        let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level, format: settings.logFormat)
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         let upstreamAddresses = try await resolveUpstreams(settings.upstreams)
         let group = try ReactorGroup(count: settings.threads)
@@ -55,8 +55,13 @@ enum ProxyServer {
         if let metricsListener {
             logger.info("metrics at http://\(metricsListener.address)/metrics")
             services.append(.init(service: TCPServerService(listener: metricsListener, drainTimeout: .seconds(1)) { conn in
-                await MetricsServer.handle(conn, metrics: metrics, logger: logger)
+                await MetricsServer.handle(conn, metrics: metrics, readiness: ProxyReadiness(live: live), logger: logger)
             }))
+        }
+        services.append(.init(service: TransferFolding(transfers: metrics.transfers)))
+        if settings.health.isEnabled {
+            let current = { @Sendable in (live.forwarder.upstreams, live.forwarder.settings.health) }
+            services.append(.init(service: HealthChecker(current: current, reactors: group.reactors, logger: logger)))
         }
         services.append(.init(service: ProxyService(live: live, listeners: zip(settings.listen, listeners).map { ($0, $1) }, startLine: startLine)))
         services.append(.init(service: await ProxyOperationsService(

@@ -43,6 +43,10 @@ struct ProxySettings: Sendable {
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
+    /// `--log-format`: text or JSON lines.
+    var logFormat: LogFormat = .text
+    /// `--health-*`: the active health checks (off by default).
+    var health = HealthCheckSettings()
     /// How often upstreams given by name are resolved again (nil: at start only).
     var resolveInterval: Duration? = .seconds(30)
     /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.

@@ -63,4 +63,16 @@ import Testing
         try await server.waitForOutput(containing: "invalid address \"not-an-address\"")
         #expect(try await server.stop() != 0)
     }
+
+    /// `--log-format json`: every line the server writes is one JSON object.
+    @Test func jsonLogFormat() async throws {
+        let server = try ExampleProcess("EchoExample", arguments: ["--listen", "127.0.0.1:0", "--log-format", "json"])
+        _ = try await server.listeningPort()
+        #expect(try await server.stop() == 0)
+        #expect(server.lines.count >= 2)
+        for line in server.lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] is String && object?["message"] is String && object?["metadata"] is [String: Any], "\(line)")
+        }
+    }
 }

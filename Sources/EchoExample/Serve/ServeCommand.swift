@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace (every line), debug (every connection), info, notice, warning, error or critical.")
     var logLevel: LogLevelOption = .info
 
+    @Option(name: .long, help: "Log lines as text (the default) or json (one object per line: level, message, metadata).")
+    var logFormat: LogFormat = .text
+
     @Option(name: .long, help: "Lower the soft open-file limit to N (to exercise EMFILE handling); by default it is raised to the hard limit.")
     var fdLimit: Int?
 
@@ -78,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = Logger.console(label: "EchoExample", level: logLevel.level)
+        let logger = Logger.console(label: "EchoExample", level: logLevel.level, format: logFormat)
         let fdLimit = self.fdLimit.map(FileDescriptorLimit.setSoftLimit) ?? FileDescriptorLimit.raiseToHardLimit()
         let group = try ReactorGroup(count: threads)
         let listeners: [Listener]

@@ -4,8 +4,10 @@ struct MetricsResponse {
     /// The status line, headers and body.
     let bytes: [UInt8]
 
-    /// The answer to `request` (nil: a malformed head, 400).
-    init(for request: HTTPRequestHead?, metrics: any PrometheusPage) {
+    /// The answer to `request` (nil: a malformed head, 400): `/metrics`, `/healthz` (200 while
+    /// the process serves), `/readyz` (200, or 503 with `readiness`'s reason; 200 without a
+    /// check), 404 for any other path.
+    init(for request: HTTPRequestHead?, metrics: any PrometheusPage, readiness: (any ReadinessCheck)? = nil) {
         guard let request else {
             self = .status(400, "Bad Request")
             return
@@ -14,7 +16,19 @@ struct MetricsResponse {
             self = .status(405, "Method Not Allowed", extraHeaders: "Allow: GET, HEAD\r\n")
             return
         }
-        guard request.path == "/metrics" else {
+        switch request.path {
+        case "/metrics": break
+        case "/healthz":
+            self.init(code: 200, reason: "OK", contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8),
+                      sendBody: request.method == "GET")
+            return
+        case "/readyz":
+            let reason = readiness?.notReadyReason()
+            self.init(code: reason == nil ? 200 : 503, reason: reason == nil ? "OK" : "Service Unavailable",
+                      contentType: "text/plain; charset=utf-8", body: Array("\(reason ?? "ready")\n".utf8),
+                      sendBody: request.method == "GET")
+            return
+        default:
             self = .status(404, "Not Found")
             return
         }

@@ -11,8 +11,8 @@ public protocol PrometheusPage: Sendable {
 /// ``PrometheusPage``'s ``PrometheusPage/render()``.
 ///
 /// One request per connection, answered with `Connection: close` and then closed: 200 with
-/// `Content-Type: text/plain; version=0.0.4` for `/metrics` (a query string is ignored), 404
-/// for any other path, 405 for another method, 400 for anything that is not an HTTP/1.x
+/// `Content-Type: text/plain; version=0.0.4` for `/metrics` (a query string is ignored), 200
+/// for `/healthz`, 200 or 503 for `/readyz` (see ``ReadinessCheck``), 404 for any other path, 405 for another method, 400 for anything that is not an HTTP/1.x
 /// request head, 431 for a head over ``maxHeadBytes``. A peer that sends nothing for
 /// ``readTimeout`` is closed. Memory per connection is bounded by the head limit plus one read
 /// chunk whatever the peer sends; a request body is never read.
@@ -48,8 +48,10 @@ public final class MetricsServer: Sendable {
     public func close() { listener.close() }
 
     /// Reads one request head from `conn` and answers it; the caller closes `conn`. Never throws:
-    /// a peer that goes away, resets or times out is just dropped (logged at debug).
-    public static func handle(_ conn: TCPConn, metrics: any PrometheusPage, logger: Logger) async {
+    /// a peer that goes away, resets or times out is just dropped (logged at debug). `/healthz`
+    /// answers 200; `/readyz` answers from `readiness` (200 when nil).
+    public static func handle(_ conn: TCPConn, metrics: any PrometheusPage, readiness: (any ReadinessCheck)? = nil,
+                              logger: Logger) async {
         let deadline = Deadline.after(readTimeout)
         conn.setReadDeadline(deadline)
         conn.setWriteDeadline(deadline + readTimeout)
@@ -63,7 +65,7 @@ public final class MetricsServer: Sendable {
                 buffer.withUnsafeReadableBytes { head.append(contentsOf: $0) }
                 buffer.moveReaderIndex(forwardBy: count)
                 if let end = scanner.endOfHead(in: head), end <= maxHeadBytes {
-                    let response = MetricsResponse(for: HTTPRequestHead(head[..<end]), metrics: metrics)
+                    let response = MetricsResponse(for: HTTPRequestHead(head[..<end]), metrics: metrics, readiness: readiness)
                     try await conn.write(response.bytes)
                     return
                 }

@@ -37,6 +37,7 @@ extension SettingsLoader {
         }
         if let seconds = try await number("drain-timeout", minimum: 0) { settings.drainTimeout = .seconds(seconds) }
         if let level = try await choice("log-level", LogLevelOption.self) { settings.logLevel = level }
+        try await readLogFormatAndHealth(into: &settings)
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         settings.tcpOptions = try await tcpOptions()
         return settings
@@ -53,6 +54,22 @@ extension SettingsLoader {
             if case .invalidOption(name: "TCP_USER_TIMEOUT", _) = error.code { key = "tcp-user-timeout" }
             throw failure(key, "\(error)", provider: recorder.provider(of: key) ?? 0, text: nil)
         }
+    }
+
+    /// `--log-format` and the `--health-*` settings.
+    private func readLogFormatAndHealth(into settings: inout ProxySettings) async throws {
+        if let format = try await choice("log-format", LogFormat.self) { settings.logFormat = format }
+        if let seconds = try await number("health-interval", minimum: 0) { settings.health.interval = seconds }
+        for key in ["health-send", "health-expect"] {
+            guard let (text, provider) = try await fetch(key, expected: "text", { try await $0.fetchString(forKey: $1, isSecret: $2) }) else {
+                continue
+            }
+            let bytes: [UInt8]
+            do { bytes = try CEscapes.decode(text) } catch { throw failure(key, "\(error)", provider: provider, text: text) }
+            if key == "health-send" { settings.health.send = bytes } else { settings.health.expect = bytes }
+        }
+        if let fall = try await integer("health-fall", in: 1...Int.max) { settings.health.fall = fall }
+        if let rise = try await integer("health-rise", in: 1...Int.max) { settings.health.rise = rise }
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value

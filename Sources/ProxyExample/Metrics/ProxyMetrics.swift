@@ -29,6 +29,8 @@ final class ProxyMetrics: PrometheusPage {
     private let known: [String: UpstreamMetrics]
     private let others = Locked<[String: UpstreamMetrics]>([:])
     private let reactorMetrics: ReactorMetrics?
+    /// The open pairs' byte counts, folded into `proxy_bytes_total` while they run.
+    let transfers = LiveTransfers()
     /// `proxy_config_reloads_total{result="ok"}` and `{result="error"}`.
     private let reloadsOK: Counter
     private let reloadsFailed: Counter
@@ -71,6 +73,8 @@ final class ProxyMetrics: PrometheusPage {
         }
         self.known = known
         reactorMetrics = reactors.map { ReactorMetrics(group: $0, factory: factory) }
+        // `proxy_build_info{version="…"} 1`: which build is running.
+        Gauge(label: MetricName.buildInfo, dimensions: [("version", EventLoopVersion.current.description)], factory: factory).record(1)
         reloadsOK = Counter(label: MetricName.configReloads, dimensions: [("result", "ok")], factory: factory)
         reloadsFailed = Counter(label: MetricName.configReloads, dimensions: [("result", "error")], factory: factory)
     }

@@ -74,4 +74,5 @@ enum MetricName {
     static let connectionDuration = "proxy_connection_duration_seconds"
     static let upstreamUp = "proxy_upstream_up"
     static let upstreamActive = "proxy_upstream_active"
+    static let buildInfo = "proxy_build_info"
 }

@@ -19,11 +19,17 @@ struct UpstreamState {
     var downUntil: UInt64 = 0
     /// A connect attempt is in flight while it is down (the probe).
     var probing = false
+    /// The active health checks' verdict (``UpstreamPool/healthProbed(_:result:)``); false
+    /// takes it out of rotation whatever the passive state says. Always true without checks.
+    var healthy = true
 
     static let firstBackoff: UInt64 = 1_000_000_000
     static let maxBackoff: UInt64 = 30_000_000_000
 
     var isUp: Bool { failures == 0 }
+
+    /// Clients may be sent to it: passively up and not failed by the active checks.
+    var inRotation: Bool { isUp && healthy }
 
     /// The back-off after `failures` consecutive failures.
     static func backoff(afterFailures failures: Int) -> UInt64 {

@@ -6,7 +6,7 @@ import Logging
 /// taken once per pick and once per outcome, never while connecting).
 final class UpstreamPool: Sendable {
     /// The upstreams, and the round-robin cursor, under one lock.
-    private let state: Locked<State>
+    let state: Locked<State>
     private let policy: BalancePolicy
     private let logger: Logger
     /// How many upstreams there are (fixed at start).
@@ -25,7 +25,7 @@ final class UpstreamPool: Sendable {
         self.logger = logger
     }
 
-    private struct State {
+    struct State {
         var upstreams: [UpstreamState]
         var cursor = 0
     }
@@ -60,7 +60,7 @@ final class UpstreamPool: Sendable {
         var best: Int?
         for offset in 0..<count {
             let index = (start &+ offset) % count
-            guard !tried.contains(index), upstreams[index].isUp else { continue }
+            guard !tried.contains(index), upstreams[index].inRotation else { continue }
             switch policy {
             case .roundRobin:
                 best = index
@@ -72,7 +72,7 @@ final class UpstreamPool: Sendable {
         if best == nil {
             // Every candidate is down: probe the one whose back-off ended first.
             best = upstreams.indices
-                .filter { !tried.contains($0) && !upstreams[$0].probing && upstreams[$0].downUntil <= now }
+                .filter { !tried.contains($0) && upstreams[$0].healthy && !upstreams[$0].probing && upstreams[$0].downUntil <= now }
                 .min { upstreams[$0].downUntil < upstreams[$1].downUntil }
             if let probe = best { upstreams[probe].probing = true }
         }

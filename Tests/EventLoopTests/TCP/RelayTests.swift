@@ -58,6 +58,8 @@ import TestSupport
             #expect(result.forward.end == .endOfStream)
             #expect(result.backward.bytes == UInt64(downCount))
             #expect(result.backward.end == .endOfStream)
+            // The client's stream ended first.
+            #expect(result.forward.endedFirst && !result.backward.endedFirst)
             // Both streams ended: the relay has closed its two connections itself.
             #expect(!joined.left.server.socket.isOpen)
             #expect(!joined.right.client.socket.isOpen)
@@ -66,6 +68,22 @@ import TestSupport
             case .on: #expect(result.forward.splicedBytes == UInt64(upCount))
             case .auto: #expect(result.forward.splicedBytes <= UInt64(upCount))
             }
+        }
+    }
+
+    /// When the far side ends its stream first, the result says so (`backward.endedFirst`).
+    @Test func theSideThatClosedFirstIsReported() async throws {
+        try await withReactorGroup { group in
+            let joined = try await Self.join(group, options: RelayOptions())
+            defer { joined.close() }
+            try await joined.right.server.write(Array("bye".utf8))
+            try await joined.right.server.closeWrite()
+            let atClient = try await joined.left.client.readAll(limit: 1024)
+            #expect(atClient.readableBytes == 3)
+            try await joined.left.client.closeWrite()
+            let result = try await joined.relay.value
+            #expect(result.backward.end == .endOfStream && result.forward.end == .endOfStream)
+            #expect(result.backward.endedFirst && !result.forward.endedFirst)
         }
     }
 

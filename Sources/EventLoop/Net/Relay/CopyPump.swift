@@ -273,7 +273,7 @@ final class CopyPump {
             source.reactor.pipePool.release(pipe, empty: pipeBytes == 0, for: source.reactor)
             self.pipe = nil
         }
-        let result = CopyResult(bytes: bytes, splicedBytes: splicedBytes, end: end)
+        let result = CopyResult(bytes: bytes, splicedBytes: splicedBytes, end: end, endedFirst: session.nothingEndedYet)
         self.result = result
         session.finished(self, result)
     }

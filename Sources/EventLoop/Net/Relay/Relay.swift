@@ -36,6 +36,9 @@ public struct CopyResult: Sendable, Equatable {
     public let splicedBytes: UInt64
     /// How the direction ended.
     public let end: CopyEnd
+    /// True when this direction ended before the other one of a relay (a one-way copy: always
+    /// true): for a clean end, which side closed its stream first.
+    public let endedFirst: Bool
 }
 
 /// The outcome of a relay: both directions.

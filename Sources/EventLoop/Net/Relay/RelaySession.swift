@@ -35,6 +35,10 @@ final class RelaySession: TimerTarget, @unchecked Sendable {
         if let backward { body(backward) }
     }
 
+    /// True until the first pump has finished (a pump asks while finishing, before
+    /// ``finished(_:_:)`` counts it).
+    var nothingEndedYet: Bool { remaining == (backward == nil ? 1 : 2) }
+
     /// True when `pump`, reaching end of stream now, ends the relay: it is the last direction
     /// running and the other one ended the same way. The relay then closes both connections.
     func endsWith(_ pump: CopyPump) -> Bool {
