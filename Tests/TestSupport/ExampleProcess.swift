@@ -33,9 +33,15 @@ public final class ExampleProcess: Sendable {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    public init(_ name: String, arguments: [String]) throws {
+    /// Starts the example executable `name` (built beside the test bundle) with `arguments`.
+    public convenience init(_ name: String, arguments: [String]) throws {
+        try self.init(path: ExampleProcess.executable(name).path, name: name, arguments: arguments)
+    }
+
+    /// Starts the program at `path` (any executable: `openssl` for the TLS interop tests) with
+    /// `arguments`, the same way; `name` is used in messages.
+    public init(path: String, name: String, arguments: [String]) throws {
         self.name = name
-        let path = ExampleProcess.executable(name).path
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var fds: [Int32] = [-1, -1]
