@@ -3,7 +3,7 @@
 /// unchanged.
 ///
 /// The parser allocates nothing and copies nothing: it walks the bytes in place and returns
-/// offsets (``peek(_:)``); ``serverName(in:)`` makes a `String` only for the name it found.
+/// offsets (``peek(_:)``); `serverName(in:)` makes a `String` only for the name it found.
 /// O(n) in the bytes given; any thread.
 public enum TLSClientHello {
     /// What the bytes seen so far say, with the name as a range of the input.
@@ -19,7 +19,7 @@ public enum TLSClientHello {
         case notTLS
     }
 
-    /// What ``serverName(in:)`` found.
+    /// What `serverName(in:)` found.
     public enum ServerName: Sendable, Hashable {
         /// The server name the client asked for (as sent, ASCII).
         case name(String)
@@ -42,7 +42,7 @@ public enum TLSClientHello {
         }
     }
 
-    /// ``serverName(in:)`` for an array or other contiguous bytes.
+    /// `serverName(in:)` for an array or other contiguous bytes.
     public static func serverName(in bytes: [UInt8]) -> ServerName {
         bytes.withUnsafeBytes { serverName(in: $0) }
     }

@@ -2,7 +2,7 @@ import EventLoop
 
 /// Reading and writing a ``TLSConn``.
 extension TLSConn {
-    /// See ``Conn/read(into:)``: decrypts what has arrived into `buffer` (an empty one gets a
+    /// See `Conn/read(into:)`: decrypts what has arrived into `buffer` (an empty one gets a
     /// pooled 16 KiB chunk, one TLS record, and gives it back while the read waits); 0 only
     /// after the peer's `close_notify`. Throws `NetError` (`.timeout`, `.closed`, errno,
     /// `.concurrentOperation`), ``TLSError`` (``TLSError/Code/truncated`` for a TCP close
@@ -66,14 +66,14 @@ extension TLSConn {
         if !reactor.bufferPool.recycle(&buffer) { buffer = ByteBuffer() }
     }
 
-    /// See ``Conn/write(_:)``: encrypts and writes every readable byte of `buffer`, suspending
+    /// See `Conn/write(_:)`: encrypts and writes every readable byte of `buffer`, suspending
     /// while the peer is slow. Throws `NetError` (`.timeout`, `.closed`, `.outputClosed`,
     /// errno), ``TLSError`` or `CancellationError`.
     public func write(_ buffer: ByteBuffer) async throws {
         try await onReactor("write") { conn in try await conn.writeOnReactor(buffer) }
     }
 
-    /// See ``Conn/write(contentsOf:)``: the buffers in order (each its own records).
+    /// See `Conn/write(contentsOf:)`: the buffers in order (each its own records).
     public func write(contentsOf buffers: [ByteBuffer]) async throws {
         try await onReactor("write") { conn in
             for buffer in buffers { try await conn.writeOnReactor(buffer) }

@@ -3,7 +3,7 @@ import EventLoop
 // @unchecked Sendable: the mutable state (the engine, the busy flags) is touched only on the
 // reactor thread: every entry point checks `reactor.isCurrent` and hops there first; `info`
 // is written once, on that thread, before the connection is handed out.
-/// A TLS connection for async/await: a ``Conn`` over a `TCPConn`, encrypting with OpenSSL.
+/// A TLS connection for async/await: a `Conn` over a `TCPConn`, encrypting with OpenSSL.
 ///
 /// OpenSSL reads and writes the socket directly (no copy besides the encryption) and its
 /// WANT_READ / WANT_WRITE park the task on the TCP connection's own waiter, so deadlines,
@@ -107,7 +107,7 @@ public final class TLSConn: Conn, @unchecked Sendable {
     /// Sets both deadlines.
     public func setDeadline(_ deadline: Deadline?) { tcp.setDeadline(deadline) }
 
-    /// See ``Conn/closeWrite()``: sends `close_notify` (the peer's reads end cleanly), then
+    /// See `Conn/closeWrite()`: sends `close_notify` (the peer's reads end cleanly), then
     /// shuts the TCP write side; reading goes on. Throws `NetError` or ``TLSError``.
     public func closeWrite() async throws {
         try await onReactor("shutdown") { conn in
@@ -119,7 +119,7 @@ public final class TLSConn: Conn, @unchecked Sendable {
         }
     }
 
-    /// See ``Conn/close()``: sends `close_notify` when it can go out at once (no write
+    /// See `Conn/close()`: sends `close_notify` when it can go out at once (no write
     /// pending), then closes the socket; pending calls fail with `.closed`. Idempotent; any thread.
     public func close() {
         if reactor.isCurrent {

@@ -2,10 +2,10 @@ import EventLoop
 
 /// An error of the TLS layer: the handshake failed, the peer's certificate did not verify, the
 /// peer broke the protocol, or the stream was cut without `close_notify`. Transport failures
-/// (timeouts, resets, a closed connection) are not these: they are the ``NetError`` values a
+/// (timeouts, resets, a closed connection) are not these: they are the `NetError` values a
 /// `TCPConn` throws, with the same texts.
 ///
-/// It prints the way ``NetError`` does, naming the operation, both ends and the reason:
+/// It prints the way `NetError` does, naming the operation, both ends and the reason:
 /// `handshake tls 127.0.0.1:8443->127.0.0.1:51234: wrong version number`. Immutable, `Sendable`.
 public struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.

@@ -108,7 +108,7 @@ final class TLSEngine {
     /// Plaintext OpenSSL holds already decrypted (readable without touching the socket).
     var pendingPlaintext: Int { Int(SSL_pending(ssl)) }
 
-    /// Maps a failed step to progress, a ``NetError`` from the transport or a ``TLSError``.
+    /// Maps a failed step to progress, a `NetError` from the transport or a ``TLSError``.
     private func failure(_ result: Int32, _ operation: String) throws -> TLSProgress {
         let code = SSL_get_error(ssl, result)
         switch code {

@@ -3,7 +3,7 @@ import EventLoop
 // @unchecked Sendable: every member is touched on the socket's reactor thread only (the
 // socket's callbacks, the handshake timer's body, and the methods, which check the thread
 // through the socket's own confinement checks); only the timer's closure crosses a boundary.
-/// TLS at the handler level: a ``StreamHandler`` on a `StreamSocket` that runs the handshake
+/// TLS at the handler level: a `StreamHandler` on a `StreamSocket` that runs the handshake
 /// and decrypts and encrypts records in the reactor's callbacks, handing plaintext to a
 /// ``TLSStreamHandler``. No task, no continuation, no buffer per connection: records are
 /// decrypted into a stack buffer and handed over; what the kernel does not take of the
