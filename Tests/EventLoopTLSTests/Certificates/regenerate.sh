@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the TLS tests' certificates (ECDSA P-256, valid for 100 years, except
-# expired.pem, which expired in 2020). Run from anywhere; needs the `openssl` command.
+# expired.pem, which expired in 2020). Run from anywhere; needs the `openssl` command. The CAs'
+# keys are thrown away: regenerating makes a new CA and every certificate again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 work=$(mktemp -d)
@@ -9,10 +10,10 @@ days=36500
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 
-ca() { # name subject
-  key "$1.key"
-  openssl req -x509 -new -key "$1.key" -subj "$2" -days $days -sha256 \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$1.pem"
+ca() { # name subject: made in the scratch folder (only ca.pem is kept)
+  key "$work/$1.key"
+  openssl req -x509 -new -key "$work/$1.key" -subj "$2" -days $days -sha256 \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$work/$1.pem"
 }
 
 leaf() { # name subject ca san [key]
@@ -20,12 +21,13 @@ leaf() { # name subject ca san [key]
   [ -f "$keyfile" ] || key "$keyfile"
   openssl req -new -key "$keyfile" -subj "$2" -out "$work/$1.csr"
   printf 'basicConstraints=CA:FALSE\nsubjectAltName=%s\n' "$4" > "$work/$1.ext"
-  openssl x509 -req -in "$work/$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days $days -sha256 \
+  openssl x509 -req -in "$work/$1.csr" -CA "$work/$3.pem" -CAkey "$work/$3.key" -CAcreateserial -days $days -sha256 \
     -extfile "$work/$1.ext" -out "$1.pem"
 }
 
 ca ca "/CN=EventLoop Test CA"
 ca rogue-ca "/CN=EventLoop Rogue CA"
+cp "$work/ca.pem" ca.pem
 leaf server "/CN=localhost" ca "DNS:localhost,IP:127.0.0.1"
 leaf other "/CN=other.test" ca "DNS:other.test"
 leaf client "/CN=client" ca "DNS:client"
@@ -47,9 +49,9 @@ copy_extensions = copy
 commonName = supplied
 CONF
 openssl req -new -key server.key -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out "$work/expired.csr"
-openssl ca -batch -config "$work/ca.cnf" -cert ca.pem -keyfile ca.key -in "$work/expired.csr" -notext \
+openssl ca -batch -config "$work/ca.cnf" -cert "$work/ca.pem" -keyfile "$work/ca.key" -in "$work/expired.csr" -notext \
   -startdate 20200101000000Z -enddate 20200102000000Z -out expired.pem 2>/dev/null
 
 # encrypted.key: server.key under a passphrase (configuration must refuse it).
 openssl pkey -in server.key -aes256 -passout pass:secret -out encrypted.key
-rm -f ./*.srl
+rm -f ./*.srl "$work"/*.srl
