@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "EventLoopTesting", targets: ["EventLoopTesting"]),
         .library(name: "EventLoopServiceLifecycle", targets: ["EventLoopServiceLifecycle"]),
         .library(name: "EventLoopMetrics", targets: ["EventLoopMetrics"]),
+        .library(name: "EventLoopTLS", targets: ["EventLoopTLS"]),
         .executable(name: "EchoExample", targets: ["EchoExample"]),
         .executable(name: "ProxyExample", targets: ["ProxyExample"]),
     ],
@@ -44,6 +45,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The system's OpenSSL 3 (libssl-dev), for EventLoopTLS only: the core stays on Glibc.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "EventLoopTLS", dependencies: ["EventLoop", "COpenSSL"]),
         .target(
             name: "EventLoopMetrics",
             dependencies: ["EventLoop", .product(name: "CoreMetrics", package: "swift-metrics")]
@@ -114,6 +118,11 @@ let package = Package(
                 "EventLoop", "EventLoopMetrics", "EventLoopTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
+        ),
+        .testTarget(
+            name: "EventLoopTLSTests",
+            dependencies: ["EventLoopTLS", "EventLoop", "EventLoopTesting", "TestSupport"],
+            exclude: ["Certificates"]
         ),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
     ],

@@ -34,6 +34,12 @@ public final class ExampleProcess: Sendable {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
+    /// Starts the program at `path` (any executable: `openssl` for the TLS interop tests) with
+    /// `arguments`, the same way; `name` is used in messages.
+    public convenience init(path: String, name: String, arguments: [String]) throws {
+        try self.init(name, arguments: arguments, path: path)
+    }
+
     /// Starts the built example `name` with `arguments`, or the program at `path` when given
     /// (`name` then only names it in messages).
     public init(_ name: String, arguments: [String], path: String? = nil) throws {

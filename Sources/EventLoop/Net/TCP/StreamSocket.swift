@@ -109,7 +109,11 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
             readReady = true
             writeReady = true
         }
-        if events.contains(.readable) { readReady = true }
+        if events.contains(.readable) {
+            readReady = true
+            // A queued re-dispatch (the read budget ran out) has arrived, whatever the delegate.
+            readRedispatchQueued = false
+        }
         readsThisEvent = 0
         if events.contains(.writable) { writeReady = true }
         if writeReady && outbound.readableBytes > 0 { flushOutbound() }
@@ -119,10 +123,7 @@ public final class StreamSocket: ReactorIOHandler, @unchecked Sendable {
         case .conn(let conn):
             conn.socketReady(readable: readReady, writable: writeReady)
         case .handler(let handler):
-            if readReady {
-                readRedispatchQueued = false
-                handler.readable(self)
-            }
+            if readReady { handler.readable(self) }
         }
     }
 
