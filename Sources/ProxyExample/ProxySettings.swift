@@ -42,6 +42,12 @@ struct ProxySettings: Sendable {
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
+    /// `--accept-proxy`: every client starts with a PROXY protocol header (v1 or v2).
+    var acceptProxy = false
+    /// `--send-proxy v1|v2`: the header written to each upstream before the client's bytes.
+    var sendProxy: SendProxyOption?
+    /// `--proxy-header-timeout`: how long a client may take to send its whole PROXY header.
+    var proxyHeaderTimeout: Duration = .seconds(3)
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

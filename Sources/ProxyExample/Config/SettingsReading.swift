@@ -37,7 +37,14 @@ extension SettingsLoader {
         }
         if let seconds = try await number("drain-timeout", minimum: 0) { settings.drainTimeout = .seconds(seconds) }
         if let level = try await choice("log-level", LogLevelOption.self) { settings.logLevel = level }
+        if let accept = try await boolean("accept-proxy") { settings.acceptProxy = accept }
+        settings.sendProxy = try await choice("send-proxy", SendProxyOption.self)
+        if let seconds = try await number("proxy-header-timeout", minimum: 0.001) { settings.proxyHeaderTimeout = .seconds(seconds) }
         return settings
+    }
+
+    private func boolean(_ key: String) async throws -> Bool? {
+        try await fetch(key, expected: "true or false", { try await $0.fetchBool(forKey: $1, isSecret: $2) })?.0
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value
