@@ -33,9 +33,13 @@ public final class ExampleProcess: Sendable {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    public init(_ name: String, arguments: [String]) throws {
+    public convenience init(_ name: String, arguments: [String]) throws {
+        try self.init(name: name, path: ExampleProcess.executable(name).path, arguments: arguments)
+    }
+
+    /// Starts the program at `path` (an external one, such as `haproxy`), named `name` in messages.
+    public init(name: String, path: String, arguments: [String]) throws {
         self.name = name
-        let path = ExampleProcess.executable(name).path
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var fds: [Int32] = [-1, -1]
