@@ -20,6 +20,7 @@ extension TCPConn {
     /// - Parameters:
     ///   - timeout: how long the whole header may take (3 seconds by default).
     ///   - maximumLength: the longest header accepted, at most 65536 (the scratch buffer).
+    ///   - completion: runs once, on the reactor thread, with the header or why there is none.
     public func readProxyHeader(timeout: Duration = .seconds(3), maximumLength: Int = defaultProxyHeaderMaximumLength,
                                 completion: @escaping (Result<ProxyHeader, ProxyHeaderError>) -> Void) {
         reactor.checkConfined("TCPConn", "readProxyHeader")
@@ -34,6 +35,10 @@ extension TCPConn {
     /// ``readProxyHeader(timeout:maximumLength:completion:)`` for a task: returns the header or
     /// throws ``ProxyHeaderError``. Call it from a task on this connection's reactor (every
     /// task ``Listener/serve(_:)`` starts); from elsewhere it hops there first.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long the whole header may take (3 seconds by default).
+    ///   - maximumLength: the longest header accepted, at most 65536 (the scratch buffer).
     public nonisolated(nonsending) func readProxyHeader(
         timeout: Duration = .seconds(3), maximumLength: Int = defaultProxyHeaderMaximumLength
     ) async throws(ProxyHeaderError) -> ProxyHeader {
