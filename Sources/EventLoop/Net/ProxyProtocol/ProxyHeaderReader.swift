@@ -22,8 +22,11 @@ final class ProxyHeaderReader {
     /// Installs the reader and tries the bytes already there.
     func start(timeout: Duration) {
         conn.headerReader = self
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        timer = conn.reactor.schedule(afterNanoseconds: UInt64(max(0, nanoseconds))) { [weak self] in
+        let (seconds, attoseconds) = timeout.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        // A negative timeout fires at once; one too long to count in nanoseconds never does.
+        let nanoseconds: UInt64 = seconds < 0 ? 0 : overflow ? .max : UInt64(whole) &+ UInt64(max(0, attoseconds / 1_000_000_000))
+        timer = conn.reactor.schedule(afterNanoseconds: nanoseconds) { [weak self] in
             self?.timer = nil
             self?.finish(.failure(.timedOut))
         }

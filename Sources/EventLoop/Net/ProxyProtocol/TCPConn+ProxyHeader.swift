@@ -19,7 +19,8 @@ extension TCPConn {
     ///
     /// - Parameters:
     ///   - timeout: how long the whole header may take (3 seconds by default).
-    ///   - maximumLength: the longest header accepted, at most 65536 (the scratch buffer).
+    ///   - maximumLength: the longest header accepted (16 at least; values above 65536, the
+    ///     reactor's scratch buffer, count as 65536).
     ///   - completion: runs once, on the reactor thread, with the header or why there is none.
     public func readProxyHeader(timeout: Duration = .seconds(3), maximumLength: Int = defaultProxyHeaderMaximumLength,
                                 completion: @escaping (Result<ProxyHeader, ProxyHeaderError>) -> Void) {
@@ -27,7 +28,9 @@ extension TCPConn {
         guard !readBusy, readPump == nil, headerReader == nil else {
             return completion(.failure(.readFailed(netError(.concurrentOperation, "read"))))
         }
-        let reader = ProxyHeaderReader(conn: self, maximumLength: max(ProxyHeaderParser.v2PreambleLength, maximumLength),
+        // The bytes are peeked into the scratch buffer: a longer header is refused as too long.
+        let limit = min(max(ProxyHeaderParser.v2PreambleLength, maximumLength), reactor.scratch.count)
+        let reader = ProxyHeaderReader(conn: self, maximumLength: limit,
                                        completion: completion)
         reader.start(timeout: timeout)
     }
