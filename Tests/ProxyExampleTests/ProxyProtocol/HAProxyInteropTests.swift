@@ -26,6 +26,8 @@ import TestSupport
             let candidate = UInt16.random(in: 21000..<29000)
             guard let listener = try? await Listener.listen(.loopbackIPv4(port: candidate), group: group) else { continue }
             listener.close()
+            // The close happens on the reactor: wait for it, or HAProxy may find the port taken.
+            await listener.waitUntilClosed()
             return candidate
         }
         throw ExampleFailure("no free port for haproxy")
