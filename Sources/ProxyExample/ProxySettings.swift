@@ -48,6 +48,8 @@ struct ProxySettings: Sendable {
     var sendProxy: SendProxyOption?
     /// `--proxy-header-timeout`: how long a client may take to send its whole PROXY header.
     var proxyHeaderTimeout: Duration = .seconds(3)
+    /// How often upstreams given by name are resolved again (nil: at start only).
+    var resolveInterval: Duration? = .seconds(30)
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

@@ -7,6 +7,7 @@ enum SettingKeys {
         "max-conns", "max-conns-per-ip", "rate-per-ip", "allow", "deny", "splice", "metrics-listen",
         "drain-timeout", "log-level", "api", "ipv6-prefix-len", "ip-table-size",
         "accept-proxy", "send-proxy", "proxy-header-timeout",
+        "resolve-interval",
     ]
 
     /// The settings whose values are secret: they are read with `isSecret: true` (the
