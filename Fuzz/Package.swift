@@ -18,6 +18,8 @@ let package = Package(
         .executableTarget(name: "FuzzLineFramer"),
         // The proxy example's config file and CIDR parsing (their source files are linked in).
         .executableTarget(name: "FuzzProxyConfig", dependencies: [.product(name: "EventLoop", package: "EventLoop")]),
+        // `ProxyHeaderParser`: the PROXY protocol header (v1 and v2) every `--accept-proxy` client sends first.
+        .executableTarget(name: "FuzzProxyHeader", dependencies: [.product(name: "EventLoop", package: "EventLoop")]),
     ],
     swiftLanguageModes: [.v6]
 )

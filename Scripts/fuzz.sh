@@ -26,6 +26,7 @@ TARGETS=(
     SocketAddress   # SocketAddress(_:): every address given on a command line or in a config
     LineFramer      # the echo example's line framing (LineFramer), against a model of the protocol
     ProxyConfig     # the proxy example's config file (ConfigFile) and CIDR parsing (CIDR)
+    ProxyHeader     # ProxyHeaderParser: PROXY protocol v1/v2 headers from untrusted clients
 )
 
 SECONDS_EACH=${1:-60}

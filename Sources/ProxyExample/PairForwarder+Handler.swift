@@ -6,7 +6,12 @@ extension PairForwarder {
     /// ``serve(_:)``, driven by the callback dial and relay. Call on the client's reactor
     /// thread (``Listener/serveConnections(_:)`` does); returns at once.
     func start(_ client: TCPConn) {
-        let peer = PeerName(client)
+        guard !settings.acceptProxy else { return startAfterProxyHeader(client) }
+        start(client, peer: PeerName(client))
+    }
+
+    /// ``start(_:)`` once the client's address is known.
+    func start(_ client: TCPConn, peer: PeerName) {
         guard let admitted = admit(client, peer: peer) else { return }
         PairSession(forwarder: self, client: client, peer: peer, admitted: admitted).connectNext()
     }
@@ -116,6 +121,7 @@ final class PairSession: @unchecked Sendable {
         switch result {
         case .success(let upstream):
             forwarder.connected(pick, seconds: client.reactor.seconds(since: dialStarted))
+            guard forwarder.sendProxyHeader(to: upstream, pick: pick, peer: peer) else { return giveUp() }
             relay(to: upstream, pick: pick)
         case .failure(let error) where error.code == .reactorStopped || error.code == .shuttingDown:
             // Shutting down: not the upstream's fault, and no refusal either.

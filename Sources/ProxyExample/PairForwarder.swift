@@ -58,7 +58,11 @@ final class PairForwarder: Sendable {
     nonisolated(nonsending) func serve(_ client: TCPConn) async {
         defer { client.close() }
         // The client's address is formatted only when a debug line is written.
-        let peer = PeerName(client)
+        var peer = PeerName(client)
+        if settings.acceptProxy {
+            guard let origin = await readOrigin(client) else { return }
+            peer = PeerName(client, origin: origin)
+        }
         guard let admitted = admit(client, peer: peer) else { return }
         defer { release(admitted) }
         let reactor = client.reactor
@@ -67,6 +71,9 @@ final class PairForwarder: Sendable {
         guard let (upstream, pick) = await connectUpstream(on: reactor, peer: peer) else {
             return refuse(client, peer: peer, reason: stopGate.isStopped ? .draining : .noUpstream,
                           seconds: reactor.seconds(since: started))
+        }
+        guard sendProxyHeader(to: upstream, pick: pick, peer: peer) else {
+            return refuse(client, peer: peer, reason: .noUpstream)
         }
         defer { pairClosed(upstream, pick) }
         pairOpened(pick, peer: peer)
@@ -86,7 +93,7 @@ final class PairForwarder: Sendable {
     @inline(never)
     func admit(_ client: TCPConn, peer: PeerName) -> (ticket: AdmissionControl.Ticket, id: UInt64)? {
         let ticket: AdmissionControl.Ticket
-        switch admission.admit(client.remoteAddress) {
+        switch admission.admit(peer.address) {
         case .success(let admitted): ticket = admitted
         case .failure(let reason):
             refuse(client, peer: peer, reason: reason)
@@ -279,10 +286,16 @@ extension Reactor {
 /// A client's address for log lines, formatted only when one is written (not per connection).
 struct PeerName: CustomStringConvertible, Sendable {
     let conn: TCPConn
+    /// `--accept-proxy`: what the client's PROXY protocol header said.
+    let origin: ProxyOrigin?
 
-    init(_ conn: TCPConn) {
+    init(_ conn: TCPConn, origin: ProxyOrigin? = nil) {
         self.conn = conn
+        self.origin = origin
     }
 
-    var description: String { conn.remoteAddress?.description ?? "?" }
+    /// The client's address: the one its PROXY header carried, else the socket's peer.
+    var address: SocketAddress? { origin?.header.source ?? conn.remoteAddress }
+
+    var description: String { address?.description ?? "?" }
 }

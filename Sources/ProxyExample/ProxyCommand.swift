@@ -70,6 +70,14 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("On SIGINT/SIGTERM, how long open pairs may finish (default 5).", valueName: "seconds"))
     var drainTimeout: String?
 
+    @Flag(name: .customLong("accept-proxy"), help: "Every client must start with a PROXY protocol header (v1 or v2, detected); its source address is the client's for the limits, lists and logs.")
+    var acceptProxy = false
+
+    @Option(name: .customLong("send-proxy"), help: ArgumentHelp("Write a PROXY protocol header (v1 or v2) with the client's address to each upstream before its bytes.", valueName: "v1|v2"))
+    var sendProxy: String?
+
+    @Option(name: .customLong("proxy-header-timeout"), help: ArgumentHelp("With --accept-proxy: close a client whose header is not complete after this long (default 3).", valueName: "seconds"))
+    var proxyHeaderTimeout: String?
     @Option(name: .long, help: ArgumentHelp("Resolve upstreams given by name again this often; a failed lookup keeps the last addresses (default 30; 0: at start only).", valueName: "seconds"))
     var resolveInterval: String?
 
@@ -134,6 +142,9 @@ struct ProxyCommand: AsyncParsableCommand {
         flags["upstream"] = upstream
         flags["allow"] = allow
         flags["deny"] = deny
+        if acceptProxy { flags["accept-proxy"] = ["true"] }
+        if let sendProxy { flags["send-proxy"] = [sendProxy] }
+        if let proxyHeaderTimeout { flags["proxy-header-timeout"] = [proxyHeaderTimeout] }
         return flags
     }
 }

@@ -47,6 +47,12 @@ struct ProxySettings: Sendable {
     var logFormat: LogFormat = .text
     /// `--health-*`: the active health checks (off by default).
     var health = HealthCheckSettings()
+    /// `--accept-proxy`: every client starts with a PROXY protocol header (v1 or v2).
+    var acceptProxy = false
+    /// `--send-proxy v1|v2`: the header written to each upstream before the client's bytes.
+    var sendProxy: SendProxyOption?
+    /// `--proxy-header-timeout`: how long a client may take to send its whole PROXY header.
+    var proxyHeaderTimeout: Duration = .seconds(3)
     /// How often upstreams given by name are resolved again (nil: at start only).
     var resolveInterval: Duration? = .seconds(30)
     /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.

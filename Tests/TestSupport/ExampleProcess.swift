@@ -34,6 +34,11 @@ public final class ExampleProcess: Sendable {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent(name)
     }
 
+    /// Starts the program at `path` (an external one, such as `haproxy`), named `name` in messages.
+    public convenience init(name: String, path: String, arguments: [String]) throws {
+        try self.init(name, arguments: arguments, path: path)
+    }
+
     /// Starts the program at `path` (any executable: `openssl` for the TLS interop tests) with
     /// `arguments`, the same way; `name` is used in messages.
     public convenience init(path: String, name: String, arguments: [String]) throws {

@@ -158,6 +158,14 @@ enum Syscall {
         }
     }
 
+    /// recv with MSG_PEEK: copies what the socket holds without consuming it.
+    static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+                     at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {
+        try nonBlocking("read", endpoints()) {
+            Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK))
+        }
+    }
+
     @inline(__always)
     static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer,
                      at endpoints: @autoclosure () -> NetError.Endpoints) throws(NetError) -> IOResult<Int> {

@@ -15,4 +15,7 @@ enum RefusalReason: String, CaseIterable, Sendable, Error {
     case noUpstream = "no_upstream"
     /// The proxy is shutting down.
     case draining
+    /// `--accept-proxy`: the client's PROXY protocol header was missing, malformed, too long
+    /// or not complete in time.
+    case proxyHeader = "proxy_header"
 }

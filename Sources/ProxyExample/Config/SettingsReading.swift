@@ -38,6 +38,9 @@ extension SettingsLoader {
         if let seconds = try await number("drain-timeout", minimum: 0) { settings.drainTimeout = .seconds(seconds) }
         if let level = try await choice("log-level", LogLevelOption.self) { settings.logLevel = level }
         try await readLogFormatAndHealth(into: &settings)
+        if let accept = try await boolean("accept-proxy") { settings.acceptProxy = accept }
+        settings.sendProxy = try await choice("send-proxy", SendProxyOption.self)
+        if let seconds = try await number("proxy-header-timeout", minimum: 0.001) { settings.proxyHeaderTimeout = .seconds(seconds) }
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         settings.tcpOptions = try await tcpOptions()
         return settings
@@ -70,6 +73,11 @@ extension SettingsLoader {
         }
         if let fall = try await integer("health-fall", in: 1...Int.max) { settings.health.fall = fall }
         if let rise = try await integer("health-rise", in: 1...Int.max) { settings.health.rise = rise }
+    }
+
+    /// Reads a true/false setting (nil when no source gives it).
+    private func boolean(_ key: String) async throws -> Bool? {
+        try await fetch(key, expected: "true or false", { try await $0.fetchBool(forKey: $1, isSecret: $2) })?.0
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value

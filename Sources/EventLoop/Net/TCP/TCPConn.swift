@@ -58,6 +58,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
     var writePump: CopyPump?
     /// A connect without a task waiting for the handshake (``Dialer/dial(_:on:completion:)``).
     var connectAttempt: ConnectAttempt?
+    /// A PROXY protocol header read in progress (``readProxyHeader(timeout:maximumLength:completion:)``).
+    var headerReader: ProxyHeaderReader?
 
     /// Wraps a registered socket; the socket's events now go to this connection.
     init(socket: StreamSocket) {
@@ -280,6 +282,8 @@ public final class TCPConn: Conn, @unchecked Sendable {
         if readable {
             if let pump = readPump {
                 pump.step()
+            } else if let reader = headerReader {
+                reader.readable()
             } else {
                 readWait.resumeReady()
             }
@@ -298,6 +302,7 @@ public final class TCPConn: Conn, @unchecked Sendable {
         readWait.cancelTimer()
         writeWait.cancelTimer()
         readPump?.connectionClosed(self, error: error)
+        headerReader?.connectionClosed()
         writePump?.connectionClosed(self, error: error)
         readWait.fail(closedError("read"))
         writeWait.fail(closedError("write"))
