@@ -20,6 +20,7 @@
 # cc into .build/netlab/ (or $NETLAB_BUILD) when missing or older than its source.
 # NETLAB_LINK=netem insists on netem. TCP in both namespaces uses BBR when the kernel has it.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${NETLAB_BUILD:-$ROOT/.build/netlab}"
 STATE="${NETLAB_STATE:-/run/netlab}"
@@ -73,6 +74,14 @@ up() {
         && tc -n "$b" qdisc add dev nl0 root netem "${netem[@]}" 2>>"$dir/netem.err"; then
       echo "netem ${netem[*]}" >"$dir/netem"
       how="veth pair nl0 with a netem qdisc on each end: ${netem[*]}"
+      # One drop should be one MTU-sized packet, not a 64 KiB segmentation-offload burst.
+      if command -v ethtool >/dev/null; then
+        ip netns exec "$a" ethtool -K nl0 gso off tso off gro off >/dev/null 2>&1 || true
+        ip netns exec "$b" ethtool -K nl0 gso off tso off gro off >/dev/null 2>&1 || true
+        how+=" (GSO/TSO/GRO off)"
+      else
+        how+=" (no ethtool: GSO/TSO left on, a drop may be a burst)"
+      fi
     else
       [[ $mode == netem ]] && die "netem unavailable: $(cat "$dir/netem.err")"
       ip -n "$a" link del nl0 2>/dev/null || true
@@ -137,8 +146,7 @@ down() {
 
 cleanup() {
   local prefix=$1 name owner
-  for ns in $(ip netns list | awk '{print $1}' | grep "^$prefix" | sed 's/-[ab]$//' | sort -u) \
-            $(ls "$STATE" 2>/dev/null | grep "^$prefix" || true); do
+  for ns in $({ ip netns list | awk '{print $1}' | sed 's/-[ab]$//'; ls "$STATE" 2>/dev/null; } | grep "^$prefix" | sort -u); do
     owner=$(sed -E 's/^[^0-9]*([0-9]+).*/\1/' <<<"$ns")
     if [[ -n $owner && $owner =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null; then continue; fi
     down "$ns" >/dev/null
