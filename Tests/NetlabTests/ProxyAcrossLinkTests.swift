@@ -58,7 +58,7 @@ extension NetlabTests {
                 let port = try await proxy.listeningPort()
                 let idle = proxy.openSockets
                 let client = try lab.spawn(in: lab.clientSide, Tools.socat, ["-u", "OPEN:/dev/zero", "TCP:127.0.0.1:\(port)"])
-                try await waitUntil(within: 20) { proxy.bytesTransferred > 4 << 20 }
+                try await waitUntil(within: 20) { proxy.unacknowledgedBytes(port: upstreamPort) > 64 << 10 }
                 try await lab.blackhole(true)
                 let start = ContinuousClock.now
                 try await client.waitForExit(within: 20)

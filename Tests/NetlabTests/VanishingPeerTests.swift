@@ -37,7 +37,7 @@ extension NetlabTests {
                 let bench = try lab.example("EchoExample", in: lab.clientSide,
                                             ["bench", "--connect", "\(Netlab.serverAddress):\(port)", "-c", "1", "-s", "65536",
                                              "-p", "8", "-d", "30", "--warmup", "0", "--threads", "1"])
-                try await waitUntil(within: 20) { server.bytesTransferred > 4 << 20 }
+                try await waitUntil(within: 20) { server.unacknowledgedBytes(port: port) > 64 << 10 }
                 try await lab.blackhole(true)
                 let closed = try await waitForSockets(of: server, atMost: idle, within: 15)
                 print("netlab: client blackholed with echoes in flight; the user timeout closed it after \(String(format: "%.2f", closed)) s")

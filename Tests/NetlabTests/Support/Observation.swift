@@ -14,13 +14,18 @@ extension ExampleProcess {
         }
     }
 
-    /// Bytes the process has read and written through system calls so far (/proc/PID/io).
-    var bytesTransferred: Int {
-        guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return 0 }
-        return io.split(separator: "\n").reduce(0) { total, line in
-            let parts = line.split(separator: ":")
-            guard parts.count == 2, parts[0] == "rchar" || parts[0] == "wchar" else { return total }
-            return total + (Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0)
+    /// Bytes written but not yet acknowledged by the peer (`tx_queue`) on the established IPv4
+    /// TCP connections of the process's network namespace (/proc/PID/net/tcp) whose local or
+    /// remote port is `port`.
+    func unacknowledgedBytes(port: UInt16) -> Int {
+        guard let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else { return 0 }
+        let hexPort = String(format: "%04X", port)
+        return table.split(separator: "\n").dropFirst().reduce(0) { total, line in
+            let columns = line.split(separator: " ")
+            guard columns.count > 4, columns[3] == "01",
+                  columns[1].hasSuffix(":" + hexPort) || columns[2].hasSuffix(":" + hexPort),
+                  let queued = Int(columns[4].split(separator: ":")[0], radix: 16) else { return total }
+            return total + queued
         }
     }
 
