@@ -58,9 +58,10 @@ extension NetlabTests {
             }
         }
 
-        /// UDP echo across 1 % loss each way and 5 % reordering: the bench's loss figure is near
-        /// the emulated round-trip loss (1 − 0.99² ≈ 2 %), every echo that came back is right,
-        /// and the server keeps running.
+        /// UDP echo across 1 % loss each way and 5 % reordering: the share of datagrams the
+        /// bench never got back (`lost` less `late`: counted lost after the 1 s loss timeout, yet
+        /// echoed later, as on a starved machine) is near the emulated round-trip loss
+        /// (1 − 0.99² ≈ 2 %), every echo that came back is right, and the server keeps running.
         @Test(.timeLimit(.minutes(1)))
         func udpLossMatchesTheEmulatedLoss() async throws {
             try await withNetlab { lab in
@@ -69,15 +70,18 @@ extension NetlabTests {
                 let port = try await server.port(after: "listening on ", host: Netlab.serverAddress)
                 let bench = try lab.example("EchoExample", in: lab.clientSide,
                                             ["bench", "--udp", "--connect", "\(Netlab.serverAddress):\(port)", "-c", "4", "-s", "256",
-                                             "-p", "16", "-d", "4", "--warmup", "0.5", "--loss-timeout", "300",
+                                             "-p", "16", "-d", "4", "--warmup", "0.5", "--loss-timeout", "1000",
                                              "--max-loss-pct", "100", "--threads", "1"])
                 let status = try await bench.waitForExit(within: 30)
                 let result = bench.fields(ofLineStartingWith: "RESULT")
-                let loss = Double(result["loss_pct"] ?? "") ?? -1
-                print("netlab: UDP echo across 1 % loss each way: sent \(result["sent"] ?? "?"), lost \(result["lost"] ?? "?") (\(loss) %), late \(result["late"] ?? "?")")
+                let sent = Int(result["sent"] ?? "") ?? 0
+                let neverEchoed = (Int(result["lost"] ?? "") ?? 0) - (Int(result["late"] ?? "") ?? 0)
+                let loss = sent > 0 ? Double(neverEchoed) * 100 / Double(sent) : -1
+                print("netlab: UDP echo across 1 % loss each way: sent \(sent), lost \(result["lost"] ?? "?") (\(result["loss_pct"] ?? "?") %),"
+                      + " late \(result["late"] ?? "?"), never echoed \(String(format: "%.1f", loss)) %")
                 #expect(status == 0, "bench: \(bench.printed)")
                 #expect(result["mismatches"] == "0" && result["errors"] == "0", "\(bench.printed)")
-                #expect(Int(result["sent"] ?? "") ?? 0 >= 2_000, "\(bench.printed)")
+                #expect(sent >= 1_000, "\(bench.printed)")
                 #expect(loss >= 0.5 && loss <= 5, "round-trip loss near 2 %: \(bench.printed)")
                 #expect(server.isRunning)
                 #expect(try await server.stop() == 0)

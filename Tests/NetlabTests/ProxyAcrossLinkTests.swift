@@ -46,7 +46,7 @@ extension NetlabTests {
         /// The upstream vanishes (blackholed) while the proxy is sending to it: the user timeout
         /// (2 s) ends the upstream connection, and the proxy closes its client at once, freeing
         /// both descriptors.
-        @Test(.timeLimit(.minutes(1)))
+        @Test(.timeLimit(.minutes(1)), .enabled(if: Tools.examplesHaveDeadPeerFlags, "needs the examples' --tcp-keepalive and --tcp-user-timeout"))
         func upstreamVanishingMidTransferClosesTheClientPromptly() async throws {
             try await withNetlab(Netlab.lossless) { lab in
                 let upstream = try lab.spawn(in: lab.serverSide, Tools.socat,
@@ -74,7 +74,7 @@ extension NetlabTests {
         /// The proxy's client vanishes (blackholed) while idle: keepalive (idle 1 s, probes every
         /// second) ends it within idle + 3 × interval + 1 s, and both the client's and the
         /// upstream's descriptors are freed.
-        @Test(.timeLimit(.minutes(1)))
+        @Test(.timeLimit(.minutes(1)), .enabled(if: Tools.examplesHaveDeadPeerFlags, "needs the examples' --tcp-keepalive and --tcp-user-timeout"))
         func clientVanishingFreesBothDescriptors() async throws {
             try await withNetlab(Netlab.lossless) { lab in
                 let (upstream, upstreamPort) = try await echoServer(in: lab)

@@ -10,7 +10,7 @@ extension NetlabTests {
     @Suite struct VanishingPeer {
         /// An idle client blackholed: with `--tcp-keepalive 1` (idle 1 s, a probe a second) the
         /// server gives the connection up within idle + 3 × interval + 1 s.
-        @Test(.timeLimit(.minutes(1)))
+        @Test(.timeLimit(.minutes(1)), .enabled(if: Tools.examplesHaveDeadPeerFlags, "needs the examples' --tcp-keepalive and --tcp-user-timeout"))
         func idleClientIsClosedByKeepalive() async throws {
             try await withNetlab(Netlab.lossless) { lab in
                 let (server, port) = try await echoServer(in: lab, ["--tcp-keepalive", "1"])
@@ -29,7 +29,7 @@ extension NetlabTests {
 
         /// A client blackholed while the server has echoes in flight: with
         /// `--tcp-user-timeout 2` the server gives the connection up within 2 + 1 s.
-        @Test(.timeLimit(.minutes(1)))
+        @Test(.timeLimit(.minutes(1)), .enabled(if: Tools.examplesHaveDeadPeerFlags, "needs the examples' --tcp-keepalive and --tcp-user-timeout"))
         func peerVanishingWithDataInFlightIsClosedByTheUserTimeout() async throws {
             try await withNetlab(Netlab.lossless) { lab in
                 let (server, port) = try await echoServer(in: lab, ["--tcp-user-timeout", "2"])

@@ -31,7 +31,7 @@ enum Tools {
     /// Why the netlab tests cannot run here, or nil when they can.
     static let unavailable: String? = {
         if !hasNetAdmin { return "needs CAP_NET_ADMIN (run as root) to create network namespaces" }
-        for tool in ["ip", "tc", "socat", "sha256sum", "cc"] where find(tool) == nil {
+        for tool in ["ip", "socat", "sha256sum", "cc"] where find(tool) == nil {
             return "needs \(tool) in PATH"
         }
         if access("/dev/net/tun", F_OK) != 0 && getuid() != 0 { return "needs /dev/net/tun" }
@@ -42,6 +42,22 @@ enum Tools {
     static let available: Bool = {
         if let unavailable { print("netlab tests skipped: \(unavailable)") }
         return unavailable == nil
+    }()
+
+    /// True when both examples take `--tcp-keepalive` and `--tcp-user-timeout` (their `--help`
+    /// names them); the vanishing-peer tests need them and are skipped without.
+    static let examplesHaveDeadPeerFlags: Bool = {
+        let found = ["EchoExample", "ProxyExample"].allSatisfy { name in
+            let help = ExampleProcess.executable(name).path + " " + (name == "EchoExample" ? "serve --help" : "--help")
+            guard let pipe = popen(help + " 2>&1", "r") else { return false }
+            var text = ""
+            var line = [CChar](repeating: 0, count: 4096)
+            while fgets(&line, Int32(line.count), pipe) != nil { text += String(cString: line) }
+            pclose(pipe)
+            return text.contains("--tcp-keepalive") && text.contains("--tcp-user-timeout")
+        }
+        if !found { print("netlab vanishing-peer tests skipped: the examples have no --tcp-keepalive/--tcp-user-timeout") }
+        return found
     }()
 
     /// The reason as a test comment (for `.enabled(if:_:)`).
