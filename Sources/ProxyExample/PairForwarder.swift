@@ -27,12 +27,14 @@ final class PairForwarder: Sendable {
     let relayOptions: RelayOptions
     let attempts: Int
     /// Stopped at SIGTERM/SIGINT: clients still waiting for an upstream give up (`draining`)
-    /// and none starts another attempt.
-    let stopGate = StopGate()
+    /// and none starts another attempt. Shared by the forwarders a reload replaces.
+    let stopGate: StopGate
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
-         metrics: ProxyMetrics, totals: ProxyTotals, logger: Logger, resourceWarning: ResourceWarning) {
+         metrics: ProxyMetrics, totals: ProxyTotals, logger: Logger, resourceWarning: ResourceWarning,
+         stopGate: StopGate = StopGate()) {
+        self.stopGate = stopGate
         self.settings = settings
         self.upstreams = upstreams
         self.admission = admission

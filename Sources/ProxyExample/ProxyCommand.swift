@@ -13,13 +13,13 @@ struct ProxyCommand: AsyncParsableCommand {
         version: EventLoopVersion.current.description
     )
 
-    @Option(name: .long, help: "Configuration file: .json, .yaml/.yml, or settings one per line (`name value`); flags and PROXY_* variables win.")
+    @Option(name: .long, help: "Configuration file: .json, .yaml/.yml, or settings one per line (`name value`); flags and PROXY_* variables win. SIGHUP reads it again (a bad file keeps the running configuration).")
     var config: String?
 
-    @Option(name: .long, help: "Address to listen on: HOST:PORT, [::]:PORT or unix:/path (repeatable).")
+    @Option(name: .long, help: "Address to listen on: HOST:PORT, [::]:PORT or unix:/path (repeatable; SO_REUSEPORT, so a new instance can take over: see Docs/Proxy.md).")
     var listen: [String] = []
 
-    @Option(name: .long, help: "Upstream server HOST:PORT (repeatable: several upstreams).")
+    @Option(name: .long, help: "Upstream server HOST:PORT or NAME:PORT (repeatable: several upstreams; names are resolved again every --resolve-interval).")
     var upstream: [String] = []
 
     @Option(name: .long, help: "How a client's upstream is chosen: round-robin or least-conn.")
@@ -70,12 +70,20 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("On SIGINT/SIGTERM, how long open pairs may finish (default 5).", valueName: "seconds"))
     var drainTimeout: String?
 
+    @Option(name: .long, help: ArgumentHelp("Resolve upstreams given by name again this often; a failed lookup keeps the last addresses (default 30; 0: at start only).", valueName: "seconds"))
+    var resolveInterval: String?
+
+    @Flag(name: .long, help: "Validate the settings and the --config file (syntax, addresses, networks, files) without opening a socket: prints `configuration OK` (exit 0) or each error as FILE:LINE: reason (exit 1).")
+    var check = false
+
     @Option(name: .long, help: "trace, debug (every connection), info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
     func run() async throws {
+        if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
         let settings = try await settings()
-        try await ProxyServer.run(settings)
+        // SIGHUP reads the same flags and file again (``ProxyReloader``).
+        try await ProxyServer.run(settings, reload: SettingsSource(flags: flags, configPath: config))
     }
 
     /// The effective settings: flags, then `PROXY_*` environment variables, then the config
@@ -93,6 +101,7 @@ struct ProxyCommand: AsyncParsableCommand {
             "retries": retries, "max-conns": maxConns, "max-conns-per-ip": maxConnsPerIP, "rate-per-ip": ratePerIP,
             "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
             "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
+            "resolve-interval": resolveInterval,
         ]
         var flags = single.compactMapValues { $0.map { [$0] } }
         flags["listen"] = listen

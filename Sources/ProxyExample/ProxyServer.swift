@@ -8,9 +8,10 @@ import ServiceLifecycle
 /// `ServiceGroup`, with SIGTERM and SIGINT as its graceful shutdown.
 enum ProxyServer {
     /// Runs until SIGINT or SIGTERM, then drains (see ``ProxySettings/drainTimeout``); a second
-    /// signal stops at once (exit status 128 + the signal). Throws when a listener, the metrics
-    /// listener or an upstream's name cannot be set up.
-    static func run(_ settings: ProxySettings) async throws {
+    /// signal stops at once (exit status 128 + the signal). SIGHUP reads `reload` again
+    /// (``ProxyReloader``). Throws when a listener, the metrics listener or an upstream's name
+    /// cannot be set up.
+    static func run(_ settings: ProxySettings, reload: SettingsSource? = nil) async throws {
         let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level)
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         let upstreamAddresses = try await resolveUpstreams(settings.upstreams)
@@ -22,9 +23,7 @@ enum ProxyServer {
         var metricsListener: Listener?
         do {
             for text in settings.listen {
-                let listener = try await Listener.listen(text, group: group)
-                listener.onResourceExhausted(resourceWarning.report)
-                listeners.append(listener)
+                listeners.append(try await Listener.listen(text, group: group))
             }
             if let text = settings.metricsListen {
                 metricsListener = try await Listener.listen(try SocketAddress(text), group: group)
@@ -37,18 +36,19 @@ enum ProxyServer {
         }
         // Output into a closed pipe is an error the output functions drop, not the end of the program.
         Reactor.ignoreSIGPIPE()
-        let forwarder = PairForwarder(
-            settings: settings,
-            upstreams: UpstreamPool(upstreamAddresses, policy: settings.balance, logger: logger, metrics: metrics),
-            admission: AdmissionControl(limits: settings.limits, logger: logger),
-            registry: ConnectionRegistry(limit: nil),
-            metrics: metrics, totals: totals, logger: logger, resourceWarning: resourceWarning
+        let shared = LiveProxy.Shared(
+            group: group, registry: ConnectionRegistry(limit: nil), metrics: metrics, totals: totals,
+            logger: logger, resourceWarning: resourceWarning, stopGate: StopGate()
         )
+        let addresses = Dictionary(upstreamAddresses.map { ($0.label, $0.addresses) }, uniquingKeysWith: { first, _ in first })
+        let live = LiveProxy(shared: shared, forwarder: LiveProxy.makeForwarder(settings, addresses: addresses, shared: shared),
+                             addresses: addresses)
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsListener.map { ", metrics on http://\($0.address)/metrics" } ?? ""
         let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue)\(metricsNote), fd limit \(fdLimit)"
 
-        // Shut down in reverse order: the proxy drains, the metrics page closes, the reactors stop.
+        // Shut down in reverse order: reloads stop, the proxy drains, the metrics page closes,
+        // the reactors stop.
         let signalWatch = await StopSignalWatch(logger: logger)
         var services = [signalWatch.configuration, .init(service: ReactorGroupService(group))]
         if let metricsListener {
@@ -57,7 +57,10 @@ enum ProxyServer {
                 await MetricsServer.handle(conn, metrics: metrics, logger: logger)
             }))
         }
-        services.append(.init(service: ProxyService(listeners: listeners, forwarder: forwarder, startLine: startLine)))
+        services.append(.init(service: ProxyService(live: live, listeners: zip(settings.listen, listeners).map { ($0, $1) }, startLine: startLine)))
+        services.append(.init(service: await ProxyOperationsService(
+            reloader: ProxyReloader(live: live, source: reload ?? SettingsSource(flags: [:], configPath: nil))
+        )))
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: StopSignalWatch.gracefulShutdownSignals, logger: logger
         ))
@@ -79,38 +82,33 @@ enum ProxyServer {
 /// The proxy's listeners as a swift-service-lifecycle `Service`: `run()` forwards clients until
 /// the graceful shutdown, then stops the upstream attempts (``StopGate``), stops accepting on
 /// every listener at once and drains the open pairs for the drain time (cancellation: at once).
+/// The listeners and the forwarder are the ``LiveProxy``'s: a reload may change both.
 struct ProxyService: Service {
-    let listeners: [Listener]
-    let forwarder: PairForwarder
+    let live: LiveProxy
+    /// The listeners open at start, with the texts they were configured as.
+    let listeners: [(text: String, listener: Listener)]
     /// Logged (notice) when serving starts: the group's signal handlers are in place by then.
     let startLine: String
 
     func run() async {
-        let (forwarder, logger, totals) = (self.forwarder, forwarder.logger, forwarder.totals)
+        let (live, logger) = (self.live, live.shared.logger)
         logger.notice("\(startLine)")
-        await withTaskGroup(of: Void.self) { serving in
-            for listener in listeners {
-                switch forwarder.settings.api {
-                case .handler:
-                    listener.serveConnections { client in
-                        totals.acceptedClient()
-                        forwarder.start(client)
-                    }
-                case .async:
-                    serving.addTask {
-                        await listener.serve { client in
-                            totals.acceptedClient()
-                            await forwarder.serve(client)
-                        }
-                    }
-                }
-            }
-            // Returns at the graceful shutdown; throws when cancelled, which drains at once.
-            try? await gracefulShutdown()
-            // Before the drain: clients still waiting for an upstream give up now, and no
-            // upstream is dialled from here on (none onto a reactor that is shutting down).
-            forwarder.stopGate.stop()
-            _ = await forwarder.registry.drain(listeners, timeout: forwarder.settings.drainTimeout, logger: logger)
-        }
+        for (text, listener) in listeners { live.addListener(listener, text: text) }
+        // Returns at the graceful shutdown; throws when cancelled, which drains at once.
+        try? await gracefulShutdown()
+        // Stop accepting first: a client accepted after the stop gate below would be refused
+        // (`draining`), which a hand-over to a new instance must not do. Connections still in
+        // the kernel's queue go to the new instance when `net.ipv4.tcp_migrate_req` is set.
+        let listeners = live.listeners
+        for listener in listeners { listener.close() }
+        for listener in listeners { await listener.waitUntilClosed() }
+        // Clients accepted just before the close finish their upstream connect first (a
+        // hand-over must not refuse them), for a second at most.
+        await live.shared.stopGate.waitUntilNoneWaiting(within: min(.seconds(1), live.settings.drainTimeout))
+        // Before the drain: clients still waiting for an upstream give up now, and no
+        // upstream is dialled from here on (none onto a reactor that is shutting down).
+        live.shared.stopGate.stop()
+        _ = await live.shared.registry.drain(listeners, timeout: live.settings.drainTimeout, logger: logger)
+        await live.waitForServing()
     }
 }

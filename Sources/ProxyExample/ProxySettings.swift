@@ -42,6 +42,8 @@ struct ProxySettings: Sendable {
     var metricsListen: String?
     var drainTimeout: Duration = .seconds(5)
     var logLevel: LogLevelOption = .info
+    /// How often upstreams given by name are resolved again (nil: at start only).
+    var resolveInterval: Duration? = .seconds(30)
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

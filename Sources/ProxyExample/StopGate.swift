@@ -49,6 +49,9 @@ final class StopGate: Sendable {
         }
     }
 
+    /// Clients registered now (waiting for an upstream). One short lock.
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     /// Forgets the closure registered under `id` (no effect once it has run).
     func cancel(_ id: UInt64) {
         _ = state.withLock { $0.waiters.removeValue(forKey: id) }

@@ -1,5 +1,5 @@
 /// The limits applied to a new client before any upstream is dialled.
-struct AdmissionLimits: Sendable {
+struct AdmissionLimits: Sendable, Equatable {
     /// Clients connected at most (nil: no limit).
     var maxConns: Int?
     /// Clients connected at most from one address (nil: no limit).

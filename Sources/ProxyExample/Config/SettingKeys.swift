@@ -6,6 +6,7 @@ enum SettingKeys {
         "listen", "upstream", "balance", "threads", "connect-timeout", "idle-timeout", "retries",
         "max-conns", "max-conns-per-ip", "rate-per-ip", "allow", "deny", "splice", "metrics-listen",
         "drain-timeout", "log-level", "api", "ipv6-prefix-len", "ip-table-size",
+        "resolve-interval",
     ]
 
     /// The settings whose values are secret: they are read with `isSecret: true` (the

@@ -22,6 +22,8 @@ struct SettingsLoader: Sendable {
     let recorder: SourceRecorder
     /// Settings whose values are never quoted in errors (and are secret to the reader).
     let secret: Set<String>
+    /// Settings read as not given (a check that collects every error skips those reported).
+    var ignored: Set<String> = []
 
     /// The reader for `flags` (setting name → values given; empty: not given), the
     /// environment (nil: the process's), and the file at `configPath`, whose format its

@@ -10,11 +10,11 @@ extension SettingsLoader {
     func settings() async throws -> ProxySettings {
         var settings = ProxySettings()
         settings.listen = try await addresses("listen")
-        settings.upstreams = try await addresses("upstream")
-        if settings.listen.isEmpty {
+        settings.upstreams = try await addresses("upstream", allowingNames: true, unique: true)
+        if settings.listen.isEmpty && !ignored.contains("listen") {
             throw SettingError(key: nil, message: "no listen address (--listen HOST:PORT, PROXY_LISTEN or listen in the config file)")
         }
-        if settings.upstreams.isEmpty {
+        if settings.upstreams.isEmpty && !ignored.contains("upstream") {
             throw SettingError(key: nil, message: "no upstream (--upstream HOST:PORT, PROXY_UPSTREAM or upstream in the config file)")
         }
         if let balance = try await choice("balance", BalancePolicy.self) { settings.balance = balance }
@@ -37,6 +37,7 @@ extension SettingsLoader {
         }
         if let seconds = try await number("drain-timeout", minimum: 0) { settings.drainTimeout = .seconds(seconds) }
         if let level = try await choice("log-level", LogLevelOption.self) { settings.logLevel = level }
+        if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         return settings
     }
 
@@ -46,6 +47,8 @@ extension SettingsLoader {
     private func fetch<Value>(
         _ key: String, expected: String, _ read: (ConfigReader, ConfigKey, Bool) async throws -> Value?
     ) async throws -> (Value, provider: Int)? {
+        // A key already reported by a check (``allErrors()``) reads as not given.
+        if ignored.contains(key) { return nil }
         do {
             guard let value = try await read(reader, ConfigKey(key), secret.contains(key)) else { return nil }
             return (value, recorder.provider(of: key) ?? 0)
@@ -105,10 +108,18 @@ extension SettingsLoader {
         return value
     }
 
-    private func addresses(_ key: String) async throws -> [String] {
+    /// A list of addresses; with `allowingNames`, `NAME:PORT` too (resolved later); with
+    /// `unique`, an address given twice is an error.
+    private func addresses(_ key: String, allowingNames: Bool = false, unique: Bool = false) async throws -> [String] {
         guard let (texts, provider) = try await list(key) else { return [] }
+        var seen: Set<String> = []
         for text in texts {
-            do { _ = try SocketAddress(text) } catch { throw failure(key, "\(error)", provider: provider, text: text) }
+            do { _ = try SocketAddress(text) } catch {
+                if !allowingNames || !HostPort.isName(text) { throw failure(key, "\(error)", provider: provider, text: text) }
+            }
+            if unique && !seen.insert(text).inserted {
+                throw failure(key, "\(quoted(text)) is given more than once", provider: provider, text: text)
+            }
         }
         return texts
     }

@@ -29,6 +29,9 @@ final class ProxyMetrics: PrometheusPage {
     private let known: [String: UpstreamMetrics]
     private let others = Locked<[String: UpstreamMetrics]>([:])
     private let reactorMetrics: ReactorMetrics?
+    /// `proxy_config_reloads_total{result="ok"}` and `{result="error"}`.
+    private let reloadsOK: Counter
+    private let reloadsFailed: Counter
 
     /// Bucket bounds of `proxy_upstream_connect_seconds`.
     static let connectBuckets: [Duration] = [
@@ -68,6 +71,8 @@ final class ProxyMetrics: PrometheusPage {
         }
         self.known = known
         reactorMetrics = reactors.map { ReactorMetrics(group: $0, factory: factory) }
+        reloadsOK = Counter(label: MetricName.configReloads, dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = Counter(label: MetricName.configReloads, dimensions: [("result", "error")], factory: factory)
     }
 
     /// The cached metric objects of `upstream`; callers on a hot path may keep the result.
@@ -100,6 +105,12 @@ final class ProxyMetrics: PrometheusPage {
     func refused(_ reason: RefusalReason) {
         refusedCounters[reason]?.increment()
         if reason == .clientTableFull { ipTableFull.increment() }
+    }
+
+    /// A configuration reload (SIGHUP) took effect (`ok`) or was refused, the running
+    /// configuration kept (`error`).
+    func configReloaded(ok: Bool) {
+        (ok ? reloadsOK : reloadsFailed).increment()
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every metric. O(number of series).

@@ -64,6 +64,7 @@ enum MetricName {
     static let connectionsActive = "proxy_connections_active"
     static let connectionsTotal = "proxy_connections_total"
     static let refused = "proxy_refused_total"
+    static let configReloads = "proxy_config_reloads_total"
     /// Clients turned away before admission for a reason of the per-IP table
     /// (`reason="ip_table_full"`); the same clients are also in `proxy_refused_total`.
     static let rejected = "proxy_rejected_total"

@@ -57,7 +57,9 @@ public final class Listener: Sendable {
     ///   - address: the local address to bind (IPv4, IPv6 or `unix:` path).
     ///   - group: the reactors that serve the accepted connections.
     ///   - backlog: the kernel's queue of connections not yet accepted.
-    ///   - reusePort: one socket per reactor with SO_REUSEPORT (TCP only); false opens one
+    ///   - reusePort: one socket per reactor with SO_REUSEPORT (TCP only; set on the socket of
+    ///     a one-reactor group too, so another process may listen on the same address while this
+    ///     one runs, as a hand-over to a new version does); false opens one
     ///     socket and hands connections out round-robin.
     /// - Throws: ``NetError`` naming `socket`, `bind` or `listen`, the address and the errno;
     ///   `.shuttingDown` once the group's shutdown has begun (no descriptor is left open).
@@ -77,7 +79,8 @@ public final class Listener: Sendable {
             throw NetError(.shuttingDown, operation: "listen", at: .stream(local: address))
         }
         let perReactor = reusePort && address.family != AF_UNIX && reactors.count > 1
-        let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: perReactor)
+        // SO_REUSEPORT even for one socket: a second process can then take over the address.
+        let firstFD = try Syscall.listeningSocket(address, backlog: backlog, reusePort: reusePort && address.family != AF_UNIX)
         let bound = (address.family == AF_UNIX ? address : Syscall.localAddress(firstFD)) ?? address
         var descriptors = [firstFD]
         do {
