@@ -50,10 +50,11 @@ enum Tools {
         let found = ["EchoExample", "ProxyExample"].allSatisfy { name in
             let help = ExampleProcess.executable(name).path + " " + (name == "EchoExample" ? "serve --help" : "--help")
             guard let pipe = popen(help + " 2>&1", "r") else { return false }
-            var text = ""
-            var line = [CChar](repeating: 0, count: 4096)
-            while fgets(&line, Int32(line.count), pipe) != nil { text += String(cString: line) }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while case let count = fread(&chunk, 1, chunk.count, pipe), count > 0 { bytes += chunk[..<count] }
             pclose(pipe)
+            let text = String(decoding: bytes, as: UTF8.self)
             return text.contains("--tcp-keepalive") && text.contains("--tcp-user-timeout")
         }
         if !found { print("netlab vanishing-peer tests skipped: the examples have no --tcp-keepalive/--tcp-user-timeout") }
