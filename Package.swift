@@ -125,6 +125,9 @@ let package = Package(
             exclude: ["Certificates"]
         ),
         .testTarget(name: "ReliabilityTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        // Tests over real network conditions: the examples in two network namespaces joined by
+        // a shaped link (Scripts/netlab.sh); they need CAP_NET_ADMIN and skip without it.
+        .testTarget(name: "NetlabTests", dependencies: ["EchoExample", "ProxyExample", "EventLoopTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -172,18 +172,20 @@ public final class ExampleProcess: Sendable {
         }
     }
 
-    /// The port of the first `127.0.0.1:PORT` in a `listening on` line.
-    public func listeningPort() async throws -> UInt16 {
-        try await port(after: "listening on ")
+    /// The port of the first `HOST:PORT` (127.0.0.1 unless `host` says otherwise) in a
+    /// `listening on` line.
+    public func listeningPort(host: String = "127.0.0.1") async throws -> UInt16 {
+        try await port(after: "listening on ", host: host)
     }
 
-    /// Waits for a line containing `marker` and returns the port of the first `127.0.0.1:PORT`
-    /// after the marker.
-    public func port(after marker: String) async throws -> UInt16 {
+    /// Waits for a line containing `marker` and returns the port of the first `HOST:PORT`
+    /// (127.0.0.1 unless `host` says otherwise) after the marker.
+    public func port(after marker: String, host: String = "127.0.0.1") async throws -> UInt16 {
         try await waitForOutput(containing: marker)
         let line = printed.split(separator: "\n").first { $0.contains(marker) } ?? ""
         let tail = line[(line.range(of: marker)?.upperBound ?? line.startIndex)...]
-        guard let range = tail.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        let pattern = host.replacingOccurrences(of: ".", with: "\\.") + #":(\d+)"#
+        guard let range = tail.range(of: pattern, options: .regularExpression),
               let port = UInt16(tail[range].split(separator: ":").last ?? "") else {
             throw ExampleFailure("no port after \"\(marker)\" in: \(line)")
         }
