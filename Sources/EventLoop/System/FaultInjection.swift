@@ -83,6 +83,11 @@ enum FaultInjection {
         }
     }
 
+    /// A fault's descriptor that matches every descriptor: for a call whose descriptor is not
+    /// known in advance (the connect of a socket a dial is about to open). Scope such a fault
+    /// to a thread only this test uses (a reactor of its own group), or it affects other tests.
+    static let anyDescriptor: Int32 = -1
+
     /// A fault installed by a scope, with its counters.
     struct Installed {
         let scope: UInt64
@@ -157,7 +162,8 @@ enum FaultInjection {
         guard installedCount.load(ordering: .acquiring) > 0 else { return nil }
         return table.withLock { table -> Effect? in
             var effect: Effect?
-            for index in table.indices where table[index].fault.fd == fd && table[index].fault.calls.contains(call) {
+            for index in table.indices
+            where (table[index].fault.fd == fd || table[index].fault.fd == anyDescriptor) && table[index].fault.calls.contains(call) {
                 table[index].matched += 1
                 if effect == nil, table[index].fault.affects(table[index].matched) {
                     table[index].hits += 1
