@@ -6,6 +6,7 @@ extension PairForwarder {
     /// ``serve(_:)``, driven by the callback dial and relay. Call on the client's reactor
     /// thread (``Listener/serveConnections(_:)`` does); returns at once.
     func start(_ client: TCPConn) {
+        guard !settings.tls.isActive else { return startTLS(client) }
         guard !settings.acceptProxy else { return startAfterProxyHeader(client) }
         start(client, peer: PeerName(client))
     }

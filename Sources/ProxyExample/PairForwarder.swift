@@ -56,6 +56,7 @@ final class PairForwarder: Sendable {
     /// or out. The bookkeeping around the two waits (admission, metrics, logs) is in
     /// synchronous helpers kept out of line, so this task's suspended frames stay small.
     nonisolated(nonsending) func serve(_ client: TCPConn) async {
+        if settings.tls.isActive { return await serveTLS(client, tls: settings.tls) }
         defer { client.close() }
         // The client's address is formatted only when a debug line is written.
         var peer = PeerName(client)
@@ -162,7 +163,7 @@ final class PairForwarder: Sendable {
     /// failures mark an upstream down (passive health). Backs off between rounds. Gives up
     /// (nil) as soon as the proxy stops: no attempt or backoff starts after ``stopGate`` has
     /// stopped, and the one in progress is abandoned.
-    private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
+    nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
         var tried = UpstreamIndexSet()
         var backoffRound = 0
         for attempt in 0..<attempts {

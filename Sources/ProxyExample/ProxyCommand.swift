@@ -110,6 +110,24 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Good probes in a row that put it back (default 2).", valueName: "n"))
     var healthRise: String?
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Terminate TLS: clients speak TLS to the proxy with this certificate chain (PEM); upstreams get plaintext. Needs --tls-key.", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key (PEM, unencrypted) of --tls-cert.", valueName: "path"))
+    var tlsKey: String?
+
+    @Flag(name: .customLong("upstream-tls"), help: "Speak TLS to the upstreams, verifying their certificates (against --upstream-ca, else the system's roots) and names (--upstream-sni).")
+    var upstreamTLS = false
+
+    @Option(name: .customLong("upstream-ca"), help: ArgumentHelp("With --upstream-tls: the CA certificates (PEM) upstreams are verified against.", valueName: "path"))
+    var upstreamCA: String?
+
+    @Option(name: .customLong("upstream-sni"), help: ArgumentHelp("With --upstream-tls: the server name sent to upstreams and checked against their certificates.", valueName: "name"))
+    var upstreamSNI: String?
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: ArgumentHelp("Close a TLS handshake (client or upstream side) not complete after this long (default 10).", valueName: "seconds"))
+    var tlsHandshakeTimeout: String?
+
     func run() async throws {
         if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
         let settings = try await settings()
@@ -136,6 +154,8 @@ struct ProxyCommand: AsyncParsableCommand {
             "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise,
             "resolve-interval": resolveInterval,
             "tcp-keepalive": tcpKeepAlive, "tcp-user-timeout": tcpUserTimeout,
+            "tls-cert": tlsCert, "tls-key": tlsKey, "upstream-ca": upstreamCA, "upstream-sni": upstreamSNI,
+            "tls-handshake-timeout": tlsHandshakeTimeout,
         ]
         var flags = single.compactMapValues { $0.map { [$0] } }
         flags["listen"] = listen
@@ -143,6 +163,7 @@ struct ProxyCommand: AsyncParsableCommand {
         flags["allow"] = allow
         flags["deny"] = deny
         if acceptProxy { flags["accept-proxy"] = ["true"] }
+        if upstreamTLS { flags["upstream-tls"] = ["true"] }
         if let sendProxy { flags["send-proxy"] = [sendProxy] }
         if let proxyHeaderTimeout { flags["proxy-header-timeout"] = [proxyHeaderTimeout] }
         return flags

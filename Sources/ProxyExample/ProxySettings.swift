@@ -57,6 +57,8 @@ struct ProxySettings: Sendable {
     var resolveInterval: Duration? = .seconds(30)
     /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.
     var tcpOptions = TCPOptions()
+    /// `--tls-*`, `--upstream-tls`, `--upstream-ca`, `--upstream-sni`: termination and origination.
+    var tls = ProxyTLSSettings()
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

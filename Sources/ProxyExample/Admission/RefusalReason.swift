@@ -18,4 +18,10 @@ enum RefusalReason: String, CaseIterable, Sendable, Error {
     /// `--accept-proxy`: the client's PROXY protocol header was missing, malformed, too long
     /// or not complete in time.
     case proxyHeader = "proxy_header"
+    /// `--tls-cert`: the client's TLS handshake failed (not TLS, a protocol error, or not
+    /// complete within `--tls-handshake-timeout`).
+    case tlsHandshake = "tls_handshake"
+    /// `--upstream-tls`: the upstream's TLS handshake failed (its certificate did not verify,
+    /// for instance); the client is closed.
+    case upstreamTLS = "upstream_tls"
 }

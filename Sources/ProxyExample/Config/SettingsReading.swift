@@ -43,6 +43,7 @@ extension SettingsLoader {
         if let seconds = try await number("proxy-header-timeout", minimum: 0.001) { settings.proxyHeaderTimeout = .seconds(seconds) }
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         settings.tcpOptions = try await tcpOptions()
+        settings.tls = try await tlsSettings()
         return settings
     }
 
@@ -76,14 +77,14 @@ extension SettingsLoader {
     }
 
     /// Reads a true/false setting (nil when no source gives it).
-    private func boolean(_ key: String) async throws -> Bool? {
+    func boolean(_ key: String) async throws -> Bool? {
         try await fetch(key, expected: "true or false", { try await $0.fetchBool(forKey: $1, isSecret: $2) })?.0
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value
     /// and the index of the provider that gave it, nil when no source gives it. A value that
     /// does not convert throws ``SettingError`` saying it is not `expected`.
-    private func fetch<Value>(
+    func fetch<Value>(
         _ key: String, expected: String, _ read: (ConfigReader, ConfigKey, Bool) async throws -> Value?
     ) async throws -> (Value, provider: Int)? {
         // A key already reported by a check (``allErrors()``) reads as not given.
@@ -125,7 +126,7 @@ extension SettingsLoader {
         return value
     }
 
-    private func number(_ key: String, minimum: Double) async throws -> Double? {
+    func number(_ key: String, minimum: Double) async throws -> Double? {
         let expected = "a number >= \(minimum)"
         guard let (value, provider) = try await fetch(key, expected: expected, { try await $0.fetchDouble(forKey: $1, isSecret: $2) }) else {
             return nil
@@ -190,7 +191,7 @@ extension SettingsLoader {
 
     /// The error for `key` given by `provider`, naming the source (with the file line of the
     /// value `text` when known).
-    private func failure(_ key: String, _ message: String, provider: Int, text: String?) -> SettingError {
+    func failure(_ key: String, _ message: String, provider: Int, text: String?) -> SettingError {
         guard sources.indices.contains(provider) else { return SettingError(key: key, message: message) }
         let line = (providers[provider].snapshot() as? KeyLines)?.line(of: key, value: text ?? rawText(key, provider: provider))
         return SettingError(key: key, message: message, source: sources[provider].describe(key: key, line: line))
