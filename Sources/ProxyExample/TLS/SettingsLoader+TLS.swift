@@ -20,7 +20,8 @@ extension SettingsLoader {
                 configuration.handshakeTimeout = tls.handshakeTimeout
                 tls.serverContext = try TLSContext(configuration)
             } catch {
-                throw failure(error.file == key ? "tls-key" : "tls-cert", "\(error)", provider: recorder.provider(of: "tls-cert") ?? 0, text: nil)
+                let named = error.file == key ? "tls-key" : "tls-cert"
+                throw failure(named, "\(error)", provider: recorder.provider(of: named) ?? 0, text: nil)
             }
         case (nil, _):
             throw failure("tls-key", "needs --tls-cert as well", provider: recorder.provider(of: "tls-key") ?? 0, text: nil)
