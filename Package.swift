@@ -66,6 +66,7 @@ let package = Package(
             name: "EchoExample",
             dependencies: [
                 "EventLoop",
+                "EventLoopTLS",
                 "EventLoopServiceLifecycle",
                 "ExampleSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,7 +103,7 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
-        .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),
         .testTarget(

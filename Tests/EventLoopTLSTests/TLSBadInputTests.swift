@@ -174,7 +174,9 @@ import TestSupport
 
     @Test func handshakeFedOneByteAtATimeCompletes() async throws {
         try await withReactorGroup(reactors: 2) { group in
-            let server = try await Self.server(group) { $0.handshakeTimeout = .seconds(20) }
+            // A handshake of a few thousand 1-byte segments, each a wake-up of both sides: slow
+            // on a loaded machine running the suite in parallel, so both sides allow a minute.
+            let server = try await Self.server(group) { $0.handshakeTimeout = .seconds(60) }
             let relay = try await ByteRelay(group: group, to: server.address)
             let accepted = Task {
                 let conn = try await server.listener.accept()
@@ -182,7 +184,8 @@ import TestSupport
                 try await conn.write(request)
                 conn.close()
             }
-            let client = try await TLSDialer(context: try TestCertificates.clientContext()).dial(relay.address, group: group)
+            let client = try await TLSDialer(context: try TestCertificates.clientContext { $0.handshakeTimeout = .seconds(60) })
+                .dial(relay.address, group: group)
             try await client.write(Array("through a byte-by-byte relay".utf8))
             try await client.closeWrite()
             let (bytes, error) = await drain(client)

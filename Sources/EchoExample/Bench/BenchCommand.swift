@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLoop
+import EventLoopTLS
 import ExampleSupport
 import Glibc
 
@@ -7,7 +8,8 @@ import Glibc
 /// over a reactor group, keeps `-p` messages of `-s` bytes in flight on each, checks every
 /// echoed byte, and reports throughput and latency percentiles for the `-d` window after the
 /// `--warmup`. Exits non-zero on any error or mismatch. With `--udp` it loads a UDP echo server
-/// instead (`BenchCommand+UDP.swift`).
+/// instead (`BenchCommand+UDP.swift`); with `--tls` it speaks TLS, and with `--reconnect` each
+/// connection closes and reconnects after every message (`BenchCommand+Reconnect.swift`).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -50,6 +52,24 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --udp: report this process's CPU per datagram over the measured window (the server's pid).", valueName: "pid"))
     var serverPid: Int32?
 
+    @Flag(name: .customLong("tls"), help: "Speak TLS to the server (verified against the system's roots, --tls-ca, or not at all with --tls-insecure).")
+    var tls = false
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("With --tls: verify the server against the CAs in this PEM file.", valueName: "path"))
+    var tlsCA: String?
+
+    @Flag(name: .customLong("tls-insecure"), help: "With --tls: do not verify the server's certificate (tests only).")
+    var tlsInsecure = false
+
+    @Option(name: .customLong("tls-sni"), help: ArgumentHelp("With --tls: the server name sent (SNI) and verified (default: the --connect host when it is a name).", valueName: "name"))
+    var tlsSNI: String?
+
+    @Flag(name: .customLong("reconnect"), help: "Close and reconnect each connection after every message (measures new connections; -p must be 1); the summary reports handshakes per second.")
+    var reconnect = false
+
+    @Flag(name: .customLong("tls-resume"), help: "With --tls --reconnect: resume the TLS session on reconnect (session cache, TLS 1.3 tickets).")
+    var tlsResume = false
+
     /// `--max-loss-pct`.
     var maxLossPercent: Double { maxLossPct }
 
@@ -69,6 +89,13 @@ struct BenchCommand: AsyncParsableCommand {
         if !(1...64).contains(batch) { throw ValidationError("--batch must be between 1 and 64") }
         if !(lossTimeout > 0) { throw ValidationError("--loss-timeout must be more than 0") }
         if !(maxLossPct >= 0) { throw ValidationError("--max-loss-pct must not be negative") }
+        if !tls && (tlsCA != nil || tlsInsecure || tlsSNI != nil || tlsResume) {
+            throw ValidationError("--tls-ca, --tls-insecure, --tls-sni and --tls-resume need --tls")
+        }
+        if tlsCA != nil && tlsInsecure { throw ValidationError("--tls-ca and --tls-insecure exclude each other") }
+        if tlsResume && !reconnect { throw ValidationError("--tls-resume needs --reconnect") }
+        if reconnect && pipeline != 1 { throw ValidationError("-p must be 1 with --reconnect") }
+        if udp && (tls || reconnect) { throw ValidationError("--udp does not go with --tls or --reconnect") }
     }
 
     func run() async throws {
@@ -94,9 +121,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Connects, runs the load, and returns the report; throws when it cannot connect.
     private func measure(on group: ReactorGroup) async throws -> BenchReport {
-        let conns = try await Self.dialAll(connections, to: connect, group: group)
-        standardOutput("bench \(connect): \(connections) connections, \(size) B messages, pipeline \(pipeline),"
-              + " \(BenchReport.format(duration)) s after \(BenchReport.format(warmup)) s warm-up, \(group.reactors.count) threads")
+        let connector = try await BenchConnector(label: connect, timeout: Self.connectTimeout, tls: tlsConfiguration())
+        if reconnect { return try await measureReconnecting(on: group, connector: connector) }
+        let conns: [any BenchConn] = tls
+            ? try await Self.dialAll(connections, group: group) { try await connector.dialTLS(on: $0) }
+            : try await Self.dialAll(connections, group: group) { try await connector.dialTCP(on: $0) }
+        standardOutput(headline(threads: group.reactors.count))
         let start = Deadline.now
         let measureFrom = start + .seconds(warmup)
         let stopSending = measureFrom + .seconds(duration)
@@ -136,17 +166,16 @@ struct BenchCommand: AsyncParsableCommand {
                            recorded: recorded, errors: errors, mismatches: mismatches)
     }
 
-    /// Opens `count` connections to `text` over the reactors of `group`; on the first failure
-    /// closes those already open and throws it.
-    static func dialAll(_ count: Int, to text: String, group: ReactorGroup) async throws -> [TCPConn] {
-        let addresses = try await SocketAddress.resolve(text)
-        let dialer = Dialer(timeout: connectTimeout)
-        return try await withThrowingTaskGroup(of: TCPConn.self) { tasks in
-            var conns: [TCPConn] = []
+    /// Opens `count` connections with `dial` over the reactors of `group`; on the first
+    /// failure closes those already open and throws it.
+    static func dialAll<C: BenchConn>(_ count: Int, group: ReactorGroup,
+                                      dial: @escaping @Sendable (Reactor) async throws -> C) async throws -> [any BenchConn] {
+        try await withThrowingTaskGroup(of: C.self) { tasks in
+            var conns: [any BenchConn] = []
             conns.reserveCapacity(count)
             for _ in 0..<count {
                 let reactor = group.next()
-                tasks.addTask { try await dialer.dial(addresses, label: text, on: reactor) }
+                tasks.addTask { try await dial(reactor) }
             }
             do {
                 while let conn = try await tasks.next() { conns.append(conn) }

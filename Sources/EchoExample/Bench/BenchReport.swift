@@ -12,6 +12,12 @@ struct BenchReport {
     var recorded: LatencyRecorder.Shard
     var errors: Int
     var mismatches: Int
+    /// With `--reconnect`: connections (handshakes) made in the measured window, and how many
+    /// of them resumed a TLS session.
+    var reconnects: (connections: Int, resumed: Int)?
+
+    /// New connections (with TLS: handshakes) per second in the measured window.
+    var handshakesPerSecond: Double { duration > 0 ? Double(reconnects?.connections ?? 0) / duration : 0 }
 
     /// True when the run measured something and nothing went wrong.
     var succeeded: Bool { errors == 0 && mismatches == 0 && recorded.measured > 0 }
@@ -37,7 +43,9 @@ struct BenchReport {
             "latency µs  p50 \(Self.format(latency(50)))  p90 \(Self.format(latency(90)))  p99 \(Self.format(latency(99)))"
                 + "  p99.9 \(Self.format(latency(99.9)))  max \(Self.format(maxLatency))",
             "errors      \(errors), mismatches \(mismatches)",
-        ]
+        ] + (reconnects.map { counts in
+            ["handshakes  \(counts.connections) in \(Self.format(duration)) s: \(Self.format(handshakesPerSecond)) handshakes/s, \(counts.resumed) resumed sessions"]
+        } ?? [])
     }
 
     /// `RESULT mode=bench conns=… size=… … status=ok|fail`.
@@ -46,6 +54,7 @@ struct BenchReport {
             + " msgs=\(recorded.measured) msgs_per_s=\(Self.format(messagesPerSecond)) MBps=\(Self.format(megabytesPerSecond))"
             + " p50_us=\(Self.format(latency(50))) p90_us=\(Self.format(latency(90))) p99_us=\(Self.format(latency(99)))"
             + " p999_us=\(Self.format(latency(99.9))) max_us=\(Self.format(maxLatency))"
+            + (reconnects.map { " handshakes=\($0.connections) handshakes_per_s=\(Self.format(handshakesPerSecond)) resumed=\($0.resumed)" } ?? "")
             + " errors=\(errors) mismatches=\(mismatches) status=\(succeeded ? "ok" : "fail")"
     }
 

@@ -3,7 +3,8 @@ import EventLoop
 /// One connection of a load run. A writer task keeps up to `pipeline` messages in flight
 /// (several in one write when the window allows), then half-closes; a reader task checks every
 /// echoed byte against the connection's ``PatternStream`` and records each message's latency,
-/// from its send to the arrival of its last byte. Both run on the connection's reactor.
+/// from its send to the arrival of its last byte. Both run on the connection's reactor. The
+/// connection is plain TCP or TLS (``BenchConn``).
 struct LoadClient: Sendable {
     /// The shape and timing of a load run.
     struct Plan: Sendable {
@@ -30,7 +31,7 @@ struct LoadClient: Sendable {
     /// How long the reader waits for the end of stream once every message came back.
     static let endOfStreamWait: Duration = .seconds(1)
 
-    let conn: TCPConn
+    let conn: any BenchConn
     let stream: PatternStream
     let plan: Plan
     let recorder: LatencyRecorder

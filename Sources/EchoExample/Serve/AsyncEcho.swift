@@ -55,17 +55,20 @@ extension EchoServer {
     /// Raw mode, the hot path: read into one buffer, write the same buffer back, again. The
     /// buffer starts empty: `read` gives it a pooled chunk once data has arrived (a buffer made
     /// with a capacity would be a malloc that the first read gives back).
-    nonisolated(nonsending) static func echoBytes(_ conn: TCPConn) async throws -> Ending {
+    /// `idle` (TLS connections, whose reads do not move a `TCPConn` idle timeout) sets a read
+    /// deadline before each read.
+    nonisolated(nonsending) static func echoBytes(_ conn: some Conn, idle: Duration? = nil) async throws -> Ending {
         var buffer = ByteBuffer()
         while true {
             buffer.clear()
+            if let idle { conn.setReadDeadline(.after(idle)) }
             if try await conn.read(into: &buffer) == 0 { return .endOfStream }
             try await conn.write(buffer)
         }
     }
 
     /// Line mode: frame what arrives into lines and write the answers to each read at once.
-    func echoLines(_ conn: TCPConn, id: UInt64) async throws -> Ending {
+    func echoLines(_ conn: some Conn, id: UInt64, idle: Duration? = nil) async throws -> Ending {
         var framer = LineFramer(maxLineLength: configuration.maxLineLength)
         var input = ByteBuffer()
         // Grows to the largest answer to one read and keeps that capacity across `clear()`.
@@ -74,6 +77,7 @@ extension EchoServer {
         while true {
             input.clear()
             reply.clear()
+            if let idle { conn.setReadDeadline(.after(idle)) }
             let count = try await conn.read(into: &input)
             let status = input.withUnsafeReadableBytes { bytes in
                 let answer = { (line: UnsafeRawBufferPointer) in
@@ -95,10 +99,10 @@ extension EchoServer {
 
     /// Shuts the write side, then reads and drops input until the peer closes or
     /// ``LineProtocol/lingerAfterError`` passed, so the peer reads the answer rather than a reset.
-    static func lingeringClose(_ conn: TCPConn, buffer: inout ByteBuffer) async {
+    static func lingeringClose(_ conn: some Conn, buffer: inout ByteBuffer) async {
         do {
             try await conn.closeWrite()
-            conn.setIdleTimeout(nil)
+            (conn as? TCPConn)?.setIdleTimeout(nil)
             conn.setReadDeadline(.after(LineProtocol.lingerAfterError))
             while true {
                 buffer.clear()

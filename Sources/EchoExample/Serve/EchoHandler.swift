@@ -14,6 +14,9 @@ extension EchoServer {
             IdleWatch(socket, timeout: timeout) { [totals] in totals.idleTimedOut() }
         }
         idleWatch?.start()
+        if let context = configuration.tls {
+            return makeTLSHandler(for: socket, context: context, id: id, idleWatch: idleWatch)
+        }
         switch configuration.mode {
         case .raw: return EchoHandler(server: self, id: id, idleWatch: idleWatch)
         case .line: return LineEchoHandler(server: self, id: id, idleWatch: idleWatch)

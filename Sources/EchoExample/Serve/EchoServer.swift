@@ -1,4 +1,5 @@
 import EventLoop
+import EventLoopTLS
 import ExampleSupport
 import Logging
 
@@ -34,6 +35,8 @@ final class EchoServer: Sendable {
         var maxLineLength = 65_536
         /// UDP datagrams per receive and send system call (1: no batching).
         var udpBatch = 32
+        /// The server context when `--tls-cert` is given: every TCP connection speaks TLS.
+        var tls: TLSContext?
     }
 
     let configuration: Configuration
@@ -51,6 +54,9 @@ final class EchoServer: Sendable {
 
     /// Serves `listener` until it is closed (connections still open then are the registry's).
     func serve(_ listener: Listener) async {
+        if let context = configuration.tls, configuration.api == .async {
+            return await serveTLS(TLSListener(listener, context: context) { error in self.handshakeFailed(peer: nil, error) })
+        }
         switch configuration.api {
         case .async:
             await listener.serve { conn in await self.handle(conn) }
@@ -79,6 +85,13 @@ final class EchoServer: Sendable {
         totals.connectionEnded(read: read, written: written)
         registry.remove(id)
         logger.debug("connection closed", metadata: ["conn": "\(id)", "in": "\(read)", "out": "\(written)", "reason": "\(reason())"])
+    }
+
+    /// Logs a failed TLS handshake: the client's address and the reason (a `TLSError` or
+    /// `NetError` names both addresses already; `peer` is added when it is known).
+    func handshakeFailed(peer: SocketAddress?, _ error: any Error) {
+        let address = peer ?? (error as? TLSError)?.remoteAddress ?? (error as? NetError)?.remoteAddress
+        logger.notice("tls handshake failed", metadata: ["peer": "\(address?.description ?? "?")", "reason": "\(error)"])
     }
 
     /// Logs one received line at trace level (callers check ``tracesLines`` first).

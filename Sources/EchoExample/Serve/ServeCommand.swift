@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLoop
 import EventLoopServiceLifecycle
+import EventLoopTLS
 import ExampleSupport
 import Logging
 import ServiceLifecycle
@@ -65,7 +66,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tcp-user-timeout"), help: ArgumentHelp("Close a connection whose peer leaves data we sent unacknowledged this long (TCP_USER_TIMEOUT; 0: off).", valueName: "seconds"))
     var tcpUserTimeout: Double = 0
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this PEM certificate chain (leaf first); needs --tls-key.", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (not passphrase-protected).", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-client-ca"), help: ArgumentHelp("Require client certificates issued by the CAs in this PEM file (mutual TLS).", valueName: "path"))
+    var tlsClientCA: String?
+
+    @Option(name: .customLong("alpn"), help: ArgumentHelp("An ALPN protocol to offer (repeatable, in the server's order of preference).", valueName: "proto"))
+    var alpn: [String] = []
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: ArgumentHelp("Close a connection whose TLS handshake has not completed this long after it began.", valueName: "seconds"))
+    var tlsHandshakeTimeout: Double = 10
+
     func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsCert == nil && (tlsClientCA != nil || !alpn.isEmpty) {
+            throw ValidationError("--tls-client-ca and --alpn need --tls-cert and --tls-key")
+        }
+        if !(tlsHandshakeTimeout > 0) { throw ValidationError("--tls-handshake-timeout must be more than 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxConns, maxConns < 1 { throw ValidationError("--max-conns must be at least 1") }
         if maxLine < 1 { throw ValidationError("--max-line must be at least 1") }
@@ -82,6 +103,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger.console(label: "EchoExample", level: logLevel.level, format: logFormat)
+        let tls: TLSContext?
+        do {
+            tls = try tlsContext()
+        } catch {
+            // One line naming the file and the reason, before anything is opened.
+            standardError("EchoExample: \(error)\n")
+            throw ExitCode.failure
+        }
         let fdLimit = self.fdLimit.map(FileDescriptorLimit.setSoftLimit) ?? FileDescriptorLimit.raiseToHardLimit()
         let group = try ReactorGroup(count: threads)
         let listeners: [Listener]
@@ -106,12 +135,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let totals = Totals()
         let registry = ConnectionRegistry(limit: maxConns)
+        var configuration = self.configuration
+        configuration.tls = tls
         let server = EchoServer(configuration: configuration, registry: registry, totals: totals, logger: logger)
         // Output into a closed pipe is an error the output functions drop, not the end of the program.
         Reactor.ignoreSIGPIPE()
 
         let bound = (listeners.map { $0.address.description } + udpListeners.map { "udp \($0.address)" }).joined(separator: ", ")
-        let startLine = "listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue), \(try tcpOptions().summary), fd limit \(fdLimit)"
+        let startLine = "listening on \(bound), \(group.reactors.count) reactors, mode \(mode.rawValue), api \(api.rawValue)\(tls == nil ? "" : ", tls"), \(try tcpOptions().summary), fd limit \(fdLimit)"
         let signalWatch = await StopSignalWatch(logger: logger)
         // SIGTERM and SIGINT: a graceful shutdown in reverse order of this list (the listeners
         // drain, then the reactors stop); a second signal cancels everything (StopSignalWatch).
@@ -142,6 +173,18 @@ struct ServeCommand: AsyncParsableCommand {
             maxLineLength: maxLine,
             udpBatch: udpBatch
         )
+    }
+
+    /// The server context from `--tls-cert`, `--tls-key`, `--tls-client-ca`, `--alpn` and
+    /// `--tls-handshake-timeout`, or nil without `--tls-cert`. Throws `TLSConfigurationError`
+    /// (the file and the reason).
+    func tlsContext() throws(TLSConfigurationError) -> TLSContext? {
+        guard let tlsCert, let tlsKey else { return nil }
+        var tls = TLSConfiguration.server(certificate: try TLSCertifiedKey(certificateFile: tlsCert, keyFile: tlsKey))
+        tls.clientCertificateRoots = tlsClientCA.map { .file($0) }
+        tls.applicationProtocols = alpn
+        tls.handshakeTimeout = .seconds(tlsHandshakeTimeout)
+        return try TLSContext(tls)
     }
 
     /// Keepalive and user timeout of every accepted connection, from `--tcp-keepalive` and
