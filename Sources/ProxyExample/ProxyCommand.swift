@@ -110,6 +110,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Good probes in a row that put it back (default 2).", valueName: "n"))
     var healthRise: String?
 
+    @Option(name: .long, help: ArgumentHelp("How long one probe may take: connect, send and reply (default: the interval, at most 2 s).", valueName: "seconds"))
+    var healthTimeout: String?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Terminate TLS: clients speak TLS to the proxy with this certificate chain (PEM); upstreams get plaintext. Needs --tls-key.", valueName: "path"))
     var tlsCert: String?
 
@@ -151,7 +154,7 @@ struct ProxyCommand: AsyncParsableCommand {
             "ipv6-prefix-len": ipv6PrefixLength, "ip-table-size": ipTableSize, "splice": splice, "api": api,
             "metrics-listen": metricsListen, "drain-timeout": drainTimeout, "log-level": logLevel,
             "log-format": logFormat, "health-interval": healthInterval, "health-send": healthSend,
-            "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise,
+            "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise, "health-timeout": healthTimeout,
             "resolve-interval": resolveInterval,
             "tcp-keepalive": tcpKeepAlive, "tcp-user-timeout": tcpUserTimeout,
             "tls-cert": tlsCert, "tls-key": tlsKey, "upstream-ca": upstreamCA, "upstream-sni": upstreamSNI,

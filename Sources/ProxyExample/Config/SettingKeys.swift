@@ -6,7 +6,7 @@ enum SettingKeys {
         "listen", "upstream", "balance", "threads", "connect-timeout", "idle-timeout", "retries",
         "max-conns", "max-conns-per-ip", "rate-per-ip", "allow", "deny", "splice", "metrics-listen",
         "drain-timeout", "log-level", "api", "ipv6-prefix-len", "ip-table-size",
-        "log-format", "health-interval", "health-send", "health-expect", "health-fall", "health-rise",
+        "log-format", "health-interval", "health-send", "health-expect", "health-fall", "health-rise", "health-timeout",
         "accept-proxy", "send-proxy", "proxy-header-timeout",
         "resolve-interval",
         "tcp-keepalive", "tcp-user-timeout",

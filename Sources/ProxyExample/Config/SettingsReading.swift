@@ -74,6 +74,7 @@ extension SettingsLoader {
         }
         if let fall = try await integer("health-fall", in: 1...Int.max) { settings.health.fall = fall }
         if let rise = try await integer("health-rise", in: 1...Int.max) { settings.health.rise = rise }
+        if let seconds = try await number("health-timeout", minimum: 0.001) { settings.health.timeout = seconds }
     }
 
     /// Reads a true/false setting (nil when no source gives it).

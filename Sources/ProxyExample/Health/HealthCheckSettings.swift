@@ -14,8 +14,13 @@ struct HealthCheckSettings: Sendable, Equatable {
     /// True when upstreams are probed.
     var isEnabled: Bool { interval > 0 }
 
-    /// How long one probe may take (connect, send and the reply): the interval, at most 2 s.
-    var probeTimeout: Duration { .milliseconds(Int((min(interval, 2) * 1000).rounded(.up))) }
+    /// `--health-timeout`: seconds one probe may take; nil: the interval, at most 2 s.
+    var timeout: Double?
+
+    /// How long one probe may take (connect, send and the reply): `--health-timeout`, or the
+    /// interval at most 2 s. Probes of one upstream never overlap: the next wait starts when a
+    /// probe ends, so a timeout above the interval stretches the cadence instead.
+    var probeTimeout: Duration { .milliseconds(Int(((timeout ?? min(interval, 2)) * 1000).rounded(.up))) }
 }
 
 /// C escapes in `--health-send` / `--health-expect`: `\n \r \t \0 \\ \" \' \a \b \f \v \e`

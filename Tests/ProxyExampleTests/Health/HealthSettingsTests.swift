@@ -33,6 +33,10 @@ import Testing
         let flagged = try await loadSettings(flags: ["health-interval": ["10"], "health-send": [""]], file: file)
         #expect(flagged.health.interval == 10 && flagged.health.send.isEmpty)
         #expect(flagged.health.probeTimeout == .seconds(2))
+        let timed = try await loadSettings(flags: ["health-timeout": ["4.5"]], file: file)
+        #expect(timed.health.timeout == 4.5 && timed.health.probeTimeout == .milliseconds(4500))
+        let zero = try await settingsError(flags: requiredFlags.merging(["health-timeout": ["0"]]) { $1 })
+        #expect(zero?.error.description.contains("health-timeout") == true)
     }
 
     @Test func badValuesAreNamed() async throws {
