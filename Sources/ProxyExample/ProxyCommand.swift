@@ -131,6 +131,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-handshake-timeout"), help: ArgumentHelp("Close a TLS handshake (client or upstream side) not complete after this long (default 10).", valueName: "seconds"))
     var tlsHandshakeTimeout: String?
 
+    @Option(name: .customLong("route-sni"), help: ArgumentHelp("Pass TLS through untouched, routed by the server name of the client's ClientHello (repeatable; NAME or *.SUFFIX; others go to --upstream, else are closed).", valueName: "name=host:port"))
+    var routeSNI: [String] = []
+
     func run() async throws {
         if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
         let settings = try await settings()
@@ -165,6 +168,7 @@ struct ProxyCommand: AsyncParsableCommand {
         flags["upstream"] = upstream
         flags["allow"] = allow
         flags["deny"] = deny
+        flags["route-sni"] = routeSNI
         if acceptProxy { flags["accept-proxy"] = ["true"] }
         if upstreamTLS { flags["upstream-tls"] = ["true"] }
         if let sendProxy { flags["send-proxy"] = [sendProxy] }

@@ -32,6 +32,12 @@ enum ProxyAPI: String, Sendable, CaseIterable {
 struct ProxySettings: Sendable {
     var listen: [String] = []
     var upstreams: [String] = []
+    /// Every upstream to resolve: the `--upstream` list, then the `--route-sni` targets not in it.
+    var upstreamNames: [String] {
+        var names = upstreams
+        for route in tls.routes where !names.contains(route.target) { names.append(route.target) }
+        return names
+    }
     var balance: BalancePolicy = .roundRobin
     var threads: Int?
     var connectTimeout: Duration = .seconds(3)

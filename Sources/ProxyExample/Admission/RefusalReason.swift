@@ -24,4 +24,10 @@ enum RefusalReason: String, CaseIterable, Sendable, Error {
     /// `--upstream-tls`: the upstream's TLS handshake failed (its certificate did not verify,
     /// for instance); the client is closed.
     case upstreamTLS = "upstream_tls"
+    /// `--route-sni`: the client's ClientHello did not arrive complete within
+    /// `--tls-handshake-timeout` (or the client closed first).
+    case clientHello = "client_hello"
+    /// `--route-sni`: no route matched the client's server name (or it sent none, or no TLS)
+    /// and there is no `--upstream` list to fall back on.
+    case noRoute = "no_route"
 }

@@ -11,6 +11,7 @@ enum SettingKeys {
         "resolve-interval",
         "tcp-keepalive", "tcp-user-timeout",
         "tls-cert", "tls-key", "upstream-tls", "upstream-ca", "upstream-sni", "tls-handshake-timeout",
+        "route-sni",
     ]
 
     /// The settings whose values are secret: they are read with `isSecret: true` (the

@@ -14,9 +14,6 @@ extension SettingsLoader {
         if settings.listen.isEmpty && !ignored.contains("listen") {
             throw SettingError(key: nil, message: "no listen address (--listen HOST:PORT, PROXY_LISTEN or listen in the config file)")
         }
-        if settings.upstreams.isEmpty && !ignored.contains("upstream") {
-            throw SettingError(key: nil, message: "no upstream (--upstream HOST:PORT, PROXY_UPSTREAM or upstream in the config file)")
-        }
         if let balance = try await choice("balance", BalancePolicy.self) { settings.balance = balance }
         settings.threads = try await integer("threads", in: 1...Int.max)
         if let seconds = try await number("connect-timeout", minimum: 0.001) { settings.connectTimeout = .seconds(seconds) }
@@ -44,6 +41,9 @@ extension SettingsLoader {
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         settings.tcpOptions = try await tcpOptions()
         settings.tls = try await tlsSettings()
+        if settings.upstreams.isEmpty && settings.tls.routes.isEmpty && !ignored.contains("upstream") && !ignored.contains("route-sni") {
+            throw SettingError(key: nil, message: "no upstream (--upstream HOST:PORT, PROXY_UPSTREAM or upstream in the config file; or --route-sni NAME=HOST:PORT)")
+        }
         return settings
     }
 
@@ -104,7 +104,7 @@ extension SettingsLoader {
 
     /// A list setting: an array, or a single value (a string in JSON or YAML; a comma-separated
     /// list in an environment variable).
-    private func list(_ key: String) async throws -> ([String], provider: Int)? {
+    func list(_ key: String) async throws -> ([String], provider: Int)? {
         do {
             return try await fetch(key, expected: "a list of text") { try await $0.fetchStringArray(forKey: $1, isSecret: $2) }
         } catch {

@@ -14,10 +14,17 @@ struct ProxyTLSSettings: Sendable {
     var upstreamSNI: String?
     /// `--tls-handshake-timeout`: how long a handshake (either side) may take.
     var handshakeTimeout: Duration = .seconds(10)
+    /// `--route-sni NAME=HOST:PORT` (repeatable): TLS passed through, routed by server name.
+    var routes: [SNIRoute] = []
     /// The compiled server side (termination), nil without `--tls-cert`.
     var serverContext: TLSContext?
     /// The compiled client side (origination), nil without `--upstream-tls`.
     var clientContext: TLSContext?
+
+    /// `, routes by SNI a=…, b=…` for the start line, empty without routes.
+    var routesSummary: String {
+        routes.isEmpty ? "" : ", routes by SNI " + routes.map { "\($0.name)=\($0.target)" }.joined(separator: ", ")
+    }
 
     /// True when a pair needs the proxy to read and write the bytes itself (no splice).
     var isActive: Bool { serverContext != nil || clientContext != nil }

@@ -1,3 +1,4 @@
+import EventLoop
 import EventLoopTLS
 
 extension SettingsLoader {
@@ -38,7 +39,32 @@ extension SettingsLoader {
             let key = tls.upstreamCA != nil ? "upstream-ca" : "upstream-sni"
             throw failure(key, "needs --upstream-tls", provider: recorder.provider(of: key) ?? 0, text: nil)
         }
+        tls.routes = try await routes()
+        if !tls.routes.isEmpty && tls.isActive {
+            let key = tls.serverContext != nil ? "tls-cert" : "upstream-tls"
+            throw failure("route-sni", "passes TLS through untouched: it cannot be combined with --\(key)",
+                          provider: recorder.provider(of: "route-sni") ?? 0, text: nil)
+        }
         return tls
+    }
+
+    /// `route-sni` (`NAME=HOST:PORT`, repeatable): each name given once, each target an address
+    /// or `NAME:PORT`.
+    private func routes() async throws -> [SNIRoute] {
+        guard let (texts, provider) = try await list("route-sni") else { return [] }
+        var routes: [SNIRoute] = []
+        for text in texts {
+            let route: SNIRoute
+            do { route = try SNIRoute(text) } catch { throw failure("route-sni", "'\(text)': \(error)", provider: provider, text: nil) }
+            do { _ = try SocketAddress(route.target) } catch {
+                if !HostPort.isName(route.target) { throw failure("route-sni", "'\(text)': \(error)", provider: provider, text: nil) }
+            }
+            if routes.contains(where: { $0.name == route.name }) {
+                throw failure("route-sni", "the name '\(route.name)' is routed more than once", provider: provider, text: nil)
+            }
+            routes.append(route)
+        }
+        return routes
     }
 
     /// A text setting (nil when no source gives it).
