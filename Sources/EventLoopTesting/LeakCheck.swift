@@ -15,14 +15,14 @@ public struct LeakError: Error, CustomStringConvertible {
 /// after `close()` returns.
 public enum LeakCheck {
     /// Waits (at most `seconds`) until `group` owns no socket; throws ``LeakError`` otherwise.
-    public static func expectNoSocketsLeft(in group: ReactorGroup, within seconds: Double = 5) async throws {
+    public static func expectNoSocketsLeft(in group: ReactorGroup, within seconds: Double = 30) async throws {
         try await expect(within: seconds, { group.openSocketCount == 0 }) {
             "\(group.openSocketCount) socket(s) still open after \(seconds) s"
         }
     }
 
     /// Waits (at most `seconds`) until every pooled chunk of `group` is back; throws otherwise.
-    public static func expectNoBuffersOut(in group: ReactorGroup, within seconds: Double = 5) async throws {
+    public static func expectNoBuffersOut(in group: ReactorGroup, within seconds: Double = 30) async throws {
         try await expect(within: seconds, { group.bufferPoolStats.inUse == 0 }) {
             "\(group.bufferPoolStats.inUse) pooled buffer chunk(s) still in use after \(seconds) s (\(group.bufferPoolStats))"
         }
@@ -32,7 +32,7 @@ public enum LeakCheck {
     /// socket and has no pooled buffer chunk out, shuts it down, and checks that every one of
     /// its reactor threads has ended. Throws one ``LeakError`` naming everything that was left
     /// (sockets, chunks, threads); the group is shut down either way.
-    public static func expectNoLeaks(_ group: ReactorGroup, within seconds: Double = 5) async throws {
+    public static func expectNoLeaks(_ group: ReactorGroup, within seconds: Double = 30) async throws {
         var leaks: [String] = []
         do {
             try await expectNoSocketsLeft(in: group, within: seconds)
@@ -51,7 +51,7 @@ public enum LeakCheck {
     }
 
     /// The same as ``expectNoLeaks(_:within:)``.
-    public static func shutdownExpectingNoLeaks(_ group: ReactorGroup, within seconds: Double = 5) async throws {
+    public static func shutdownExpectingNoLeaks(_ group: ReactorGroup, within seconds: Double = 30) async throws {
         try await expectNoLeaks(group, within: seconds)
     }
 

@@ -25,7 +25,7 @@ public func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Senda
 
 /// Polls `condition` every millisecond until it holds, throwing ``TimeoutError`` after `seconds`.
 /// For state that changes on another thread with no event to await (a counter, a flag).
-public func waitUntil(within seconds: Double = 5, _ condition: @Sendable () async throws -> Bool) async throws {
+public func waitUntil(within seconds: Double = 30, _ condition: @Sendable () async throws -> Bool) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
     while try await !condition() {

@@ -16,7 +16,7 @@ import EventLoop
 /// Throws what `body` throws, ``TimeoutError``, or ``LeakError`` when a socket was left open.
 @discardableResult
 public func withReactorGroup<T: Sendable>(
-    reactors: Int = 1, clock: (any ReactorClock)? = nil, timeout seconds: Double = 30,
+    reactors: Int = 1, clock: (any ReactorClock)? = nil, timeout seconds: Double = 60,
     stallDetection: StallDetection = StallDetection(threshold: .seconds(1)),
     _ body: @escaping @Sendable (ReactorGroup) async throws -> T
 ) async throws -> T {

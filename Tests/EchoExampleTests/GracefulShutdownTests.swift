@@ -68,7 +68,7 @@ import Testing
             server.send(SIGTERM)
             try await server.waitForOutput(containing: "stopped accepting")
             let start = ContinuousClock.now
-            let status = try await server.stop(signal: SIGTERM, within: 10)
+            let status = try await server.stop(signal: SIGTERM, within: 30)
             #expect(status != 0)
             #expect(secondsSince(start) < 10)
             let end = try await conn.readUntilClosed()

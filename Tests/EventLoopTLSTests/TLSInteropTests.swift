@@ -34,7 +34,7 @@ import TestSupport
             try await client.readExactly(6, into: &buffer)
             #expect(buffer.readableBytesArray == Array("olleh\n".utf8))
             client.close()
-            _ = try await server.stop(within: 10)
+            _ = try await server.stop(within: 30)
         }
     }
 

@@ -24,7 +24,7 @@ extension NetlabTests {
                 #expect(status == 0, "bench: \(bench.printed)")
                 #expect(result["status"] == "ok" && result["mismatches"] == "0" && result["errors"] == "0", "\(bench.printed)")
                 #expect(Int(result["msgs"] ?? "") ?? 0 > 0)
-                try await waitForSockets(of: server, atMost: idle, within: 10)
+                try await waitForSockets(of: server, atMost: idle, within: 30)
                 #expect(try await server.stop() == 0)
             }
         }
@@ -52,7 +52,7 @@ extension NetlabTests {
                                            "\(Tools.socat) -t 30 STDIO TCP:\(Netlab.serverAddress):\(port) < \(input) | sha256sum")
                 #expect(try await client.waitForExit(within: 60) == 0, "\(client.printed)")
                 #expect(client.printed.contains(expected), "digest of the answers: \(client.printed), expected \(expected)")
-                try await waitForSockets(of: server, atMost: idle, within: 10)
+                try await waitForSockets(of: server, atMost: idle, within: 30)
                 #expect(try await server.stop() == 0)
                 #expect(try server.totals()["bytes_out"] == answers.utf8.count)
             }

@@ -109,7 +109,7 @@ import TestSupport
             var buffer = ByteBuffer()
             try await client.readExactly(200_000, into: &buffer)
             client.abort()
-            try await waitUntil(within: 5) { upstreamEnded.withLock { $0 } }
+            try await waitUntil(within: 30) { upstreamEnded.withLock { $0 } }
             #expect(try await proxy.stop() == 0)
         }
     }

@@ -17,7 +17,7 @@ import TestSupport
             #expect(try await LimitsTests.isRefused(port: port, group: group))
             client.close()
             let label = "upstream=\"127.0.0.1:\(upstream.port)\""
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 let page = try await Self.get("/metrics", port: metricsPort, group: group)
                 return page.contains("proxy_bytes_total{direction=\"client_to_upstream\",\(label)} 5")
                     || page.contains("proxy_bytes_total{\(label),direction=\"client_to_upstream\"} 5")

@@ -38,7 +38,7 @@ import Testing
                 }
                 try await workers.waitForAll()
             }
-            try await waitUntil(within: 10) { server.open.load(ordering: .relaxed) == 0 }
+            try await waitUntil(within: 30) { server.open.load(ordering: .relaxed) == 0 }
             #expect(server.served.load(ordering: .relaxed) == exchanged.count)
             await server.close()
         }

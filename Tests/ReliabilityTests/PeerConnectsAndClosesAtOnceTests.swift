@@ -29,7 +29,7 @@ import Testing
                 let conn = try await Dialer().dial(listener.address, group: group)
                 if index % 2 == 0 { conn.close() } else { conn.abort() }
             }
-            try await waitUntil(within: 10) { endOfStream.count + reset.count + other.all.count == peers }
+            try await waitUntil(within: 30) { endOfStream.count + reset.count + other.all.count == peers }
             listener.close()
             await listener.waitUntilClosed()
         }

@@ -17,7 +17,7 @@ import Testing
             let elapsed = seconds(since: start)
             #expect(error?.isTimeout == true, "\(String(describing: error))")
             #expect(error?.operation == "read")
-            #expect(elapsed >= 0.19 && elapsed < 5, "timed out after \(elapsed) s")
+            #expect(elapsed >= 0.19 && elapsed < 30, "timed out after \(elapsed) s")
         }
     }
 
@@ -41,7 +41,7 @@ import Testing
             let elapsed = seconds(since: start)
             #expect(error?.isTimeout == true, "\(String(describing: error))")
             #expect(request.readableBytes >= 1, "the dribble arrived before the deadline")
-            #expect(elapsed >= 1.45 && elapsed < 6, "timed out after \(elapsed) s")
+            #expect(elapsed >= 1.45 && elapsed < 30, "timed out after \(elapsed) s")
         }
     }
 }

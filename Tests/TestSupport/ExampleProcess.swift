@@ -226,11 +226,11 @@ public final class ExampleProcess: Sendable {
             try await waitUntil(within: seconds) { !self.isRunning }
         } catch {
             kill(pid, SIGKILL)
-            try? await waitUntil(within: 5) { !self.isRunning }
+            try? await waitUntil(within: 30) { !self.isRunning }
             throw ExampleFailure("did not exit within \(seconds) s:\n\(printed)")
         }
         // The last lines may still be in the pipe: wait (bounded) for its end of file.
-        try? await waitUntil(within: 5) { self.output.ended.load(ordering: .acquiring) }
+        try? await waitUntil(within: 30) { self.output.ended.load(ordering: .acquiring) }
         return exitStatus ?? -1
     }
 

@@ -61,7 +61,7 @@ func withHangingResolver(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued
     }
     try await body(gate, resolver)
     gate.open()
-    try await waitUntil(within: 10) { resolver.inFlight == 0 }
+    try await waitUntil(within: 30) { resolver.inFlight == 0 }
 }
 
 /// `Dialer(timeout:)` bounds name resolution too, cancellation ends a pending lookup, and a
@@ -79,7 +79,7 @@ func withHangingResolver(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued
                 #expect(error?.operation == "lookup")
                 #expect(error?.address == "hang.example:80")
                 #expect(elapsed >= .milliseconds(300))
-                #expect(elapsed < .seconds(3), "the dial outlived its timeout by \(elapsed)")
+                #expect(elapsed < .seconds(20), "the dial outlived its timeout by \(elapsed)")
                 #expect(gate.calls == 1)
             }
         }
@@ -95,7 +95,7 @@ func withHangingResolver(maxThreads: Int = Resolver.defaultMaxThreads, maxQueued
                 dial.cancel()
                 await #expect(throws: CancellationError.self) { _ = try await dial.value }
                 let elapsed = ContinuousClock.now - start
-                #expect(elapsed < .seconds(3), "the cancelled dial waited \(elapsed) for its lookup")
+                #expect(elapsed < .seconds(20), "the cancelled dial waited \(elapsed) for its lookup")
             }
         }
     }

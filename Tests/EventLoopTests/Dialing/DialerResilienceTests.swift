@@ -44,14 +44,14 @@ import TestSupport
             defer { hole.close() }
             let good = try await Listener.listen(.loopbackIPv4(), group: group)
             async let accepted = good.accept()
-            var dialer = Dialer(timeout: .seconds(20))
+            var dialer = Dialer(timeout: .seconds(50))
             dialer.fallbackDelay = .milliseconds(100)
             let start = Deadline.now
             let conn = try await dialer.dial([hole.address, good.address], on: group.next())
             let elapsed = Deadline.now - start
             #expect(conn.remoteAddress == good.address)
             #expect(elapsed >= .milliseconds(100))
-            #expect(elapsed < .seconds(5), "the second attempt must not wait for the first to time out")
+            #expect(elapsed < .seconds(30), "the second attempt must not wait for the first to time out")
             try await accepted.close()
             conn.close()
             good.close()

@@ -46,7 +46,7 @@ import TestSupport
 
     /// Reads one datagram from `conn`.
     static func readOne(_ conn: UDPConn) async throws -> ByteBuffer {
-        try await withTimeout(10) {
+        try await withTimeout(30) {
             var received = ByteBuffer()
             _ = try await conn.read(into: &received)
             return received
@@ -131,7 +131,7 @@ import TestSupport
                 let fault = faults.install(.onReactor(reactor, call, fd: server.socket.fd, .fail(code)) { $0 <= 2 })
                 try await client.write(Pattern.bytes(at: 0, count: 500))
                 let read: @Sendable () async throws -> ByteBuffer = {
-                    try await withTimeout(10) { () async throws -> ByteBuffer in
+                    try await withTimeout(30) { () async throws -> ByteBuffer in
                         if call == .recvmmsg {
                             var batch: [Datagram] = []
                             _ = try await server.read(into: &batch, maxCount: 8)

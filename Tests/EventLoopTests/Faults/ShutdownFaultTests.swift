@@ -21,7 +21,7 @@ import TestSupport
             await group.shutdown()
             returned.increment()
         }
-        try await waitUntil(within: 10) { returned.value == 1 }
+        try await waitUntil(within: 30) { returned.value == 1 }
         return ContinuousClock.now - start
     }
 

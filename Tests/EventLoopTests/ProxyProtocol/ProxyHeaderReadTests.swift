@@ -110,7 +110,7 @@ import TestSupport
             try await client.write(Self.v1)
             let (rest, _) = try await client.readUntilClosed()
             #expect(rest.isEmpty)
-            try await waitUntil(within: 10) { outcome.withLock { $0 } != nil }
+            try await waitUntil(within: 30) { outcome.withLock { $0 } != nil }
             #expect(try outcome.withLock { $0 }?.get().source == .ipv4(203, 0, 113, 7, port: 40000))
         }
     }

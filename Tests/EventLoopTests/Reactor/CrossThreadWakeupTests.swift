@@ -13,7 +13,7 @@ import Testing
     static let itemsPerProducer = 5_000
     static let rounds = 20_000
     /// Generous: an item normally runs within microseconds; a lost wake-up never runs it.
-    static let boundNanoseconds: UInt64 = 5_000_000_000
+    static let boundNanoseconds: UInt64 = 30_000_000_000
 
     /// Producer threads call `execute` in rounds: each submits one item, then waits (spinning,
     /// bounded) until every producer's item of the round has run. The submissions of a round

@@ -35,7 +35,7 @@ import TestSupport
             }
             #expect(seen == 3)
             listener.close()
-            let total = try await withTimeout(10) { try await loop.value }
+            let total = try await withTimeout(30) { try await loop.value }
             #expect(total == 3)
         }
     }
@@ -67,7 +67,7 @@ import TestSupport
             }
             for await _ in started { break }
             loop.cancel()
-            #expect(try await withTimeout(10) { try await loop.value } == 0)
+            #expect(try await withTimeout(30) { try await loop.value } == 0)
             // The listener itself stays open: a client still connects.
             let client = try await Dialer().dial(listener.address, group: group)
             client.close()

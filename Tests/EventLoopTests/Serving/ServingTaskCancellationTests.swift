@@ -19,7 +19,7 @@ import TestSupport
             let server = Task { await listener.serve { conn in continuation.yield(await handler(conn)) } }
             let client = try await Dialer().dial(listener.address, on: group.next())
             defer { client.close() }
-            let outcome = try await withTimeout(10) {
+            let outcome = try await withTimeout(30) {
                 var iterator = outcomes.makeAsyncIterator()
                 return await iterator.next() ?? .other("no outcome")
             }
@@ -112,7 +112,7 @@ import TestSupport
             }
             let client = try await Dialer().dial(listener.address, on: group.next())
             defer { client.close() }
-            let outcome = try await withTimeout(10) {
+            let outcome = try await withTimeout(30) {
                 var iterator = outcomes.makeAsyncIterator()
                 return await iterator.next() ?? .other("no outcome")
             }

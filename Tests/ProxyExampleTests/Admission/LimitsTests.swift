@@ -36,7 +36,7 @@ import TestSupport
             #expect(try await Self.isRefused(port: port, group: group))
             first.close()
             // The slot comes back once the first pair has ended.
-            try await waitUntil(within: 10) { try await !Self.isRefused(port: port, group: group) }
+            try await waitUntil(within: 30) { try await !Self.isRefused(port: port, group: group) }
             #expect(try await proxy.stop() == 0)
             #expect((try proxy.totals()["refused_max_conns"] ?? 0) >= 1)
         }

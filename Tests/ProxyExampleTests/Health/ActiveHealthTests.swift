@@ -102,7 +102,7 @@ import TestSupport
                 }
                 #expect(try await proxy.stop() == 0)
                 // Every probe connection was closed by the proxy (the slow answer's wait ends too).
-                try await waitUntil(within: 10) { upstream.openConnections == 0 }
+                try await waitUntil(within: 30) { upstream.openConnections == 0 }
             }
         }
     }

@@ -63,7 +63,7 @@ import TestSupport
             _ = try await echoed
             let label = "upstream=\"127.0.0.1:\(echo.port)\""
             // The pair is still open: the counters show the bytes all the same.
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 let page = try await ProxyOperationsTests.get("/metrics", port: metricsPort, group: group)
                 return Self.bytes(in: page, "client_to_upstream", label) == size && Self.bytes(in: page, "upstream_to_client", label) == size
             }

@@ -116,7 +116,7 @@ import TestSupport
             #expect(outcome.contains(file.path + bad.expected), "\(bad.name): \(outcome)")
             #expect(proxy.count("error") == 1, "\(bad.name): \(proxy.printed)")
             // Nothing the attempt opened stays open (a descriptor may take a moment to close).
-            try? await waitUntil(within: 10) { try proxy.openDescriptorCount() <= baseline }
+            try? await waitUntil(within: 30) { try proxy.openDescriptorCount() <= baseline }
             #expect(try proxy.openDescriptorCount() <= baseline, "\(bad.name)")
             // The old configuration serves: the open pair and a new client.
             #expect(try await open.exchange("hi") == "hi")

@@ -68,7 +68,7 @@ import TestSupport
             // HAProxy is ready once a client gets through it (a connection that reaches its port
             // while it is still starting may be reset).
             let client = Mutex<TCPConn?>(nil)
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 guard front.isRunning else { throw ExampleFailure("haproxy exited: \(front.printed)") }
                 guard let conn = try? await Dialer().dial(.loopbackIPv4(port: frontPort), group: group) else { return false }
                 guard (try? await conn.exchange("through haproxy")) == "through haproxy" else {
@@ -123,7 +123,7 @@ import TestSupport
             let back = try ExampleProcess(name: "haproxy", path: haproxy, arguments: ["-db", "-f", path])
             defer { _ = back.isRunning ? back.send(SIGKILL) : () }
             let (proxy, port) = try await ExampleProcess.proxy(upstreams: [backPort], ["--accept-proxy", "--send-proxy", version])
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 guard back.isRunning else { throw ExampleFailure("haproxy exited: \(back.printed)") }
                 guard let probe = try? await Dialer().dial(.loopbackIPv4(port: backPort), group: group) else { return false }
                 probe.close()

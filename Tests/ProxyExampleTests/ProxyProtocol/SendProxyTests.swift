@@ -43,7 +43,7 @@ import TestSupport
     }
 
     static func recorded(_ upstream: RecordingUpstream) async throws -> [UInt8] {
-        try await waitUntil(within: 10) { upstream.streams.received.withLock { !$0.isEmpty } }
+        try await waitUntil(within: 30) { upstream.streams.received.withLock { !$0.isEmpty } }
         return upstream.streams.received.withLock { $0[0] }
     }
 

@@ -80,7 +80,7 @@ import TestSupport
             // The one pair allowed, then a refusal by the limit, then the drain closes the pair.
             let held = try await Self.admittedClient(port: port, group: group)
             defer { held.close() }
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 #expect(try await held.exchange("z") == "z")
                 let extra = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
                 defer { extra.close() }

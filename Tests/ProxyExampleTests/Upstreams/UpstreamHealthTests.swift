@@ -33,7 +33,7 @@ import TestSupport
             }
             defer { upstream.close() }
             // Served as soon as the back-off lets the proxy try again (1 s after the failure).
-            try await waitUntil(within: 10) {
+            try await waitUntil(within: 30) {
                 let client = try await Dialer().dial(.loopbackIPv4(port: proxyPort), group: group)
                 defer { client.close() }
                 let answered = try await client.readUntilClosed().text
@@ -87,7 +87,7 @@ import TestSupport
             defer { client.close() }
             _ = try await client.readUntilClosed()
             let elapsed = secondsSince(start)
-            #expect(elapsed >= 0.4 && elapsed < 5, "closed after \(elapsed) s")
+            #expect(elapsed >= 0.4 && elapsed < 20, "closed after \(elapsed) s")
             #expect(try await proxy.stop() == 0)
             #expect(try proxy.totals()["refused_no_upstream"] == 1)
         }

@@ -15,7 +15,7 @@ import Testing
             #expect(try await Shout.shout("hello", to: listener.address, group: group) == "HELLO")
             #expect(try await Shout.shout("again", to: listener.address, group: group) == "AGAIN")
             listener.close()
-            try await withTimeout(10) { try await server.value }
+            try await withTimeout(30) { try await server.value }
         }
     }
 
@@ -37,7 +37,7 @@ import Testing
             try await conn.readExactly(5, into: &reply)
             #expect(reply.readString(length: 5) == "AFTER")
             conn.close()
-            try await withTimeout(10) { try await server.value }
+            try await withTimeout(30) { try await server.value }
         }
     }
 
@@ -52,7 +52,7 @@ import Testing
             let running = Task { try await services.run() }
             #expect(try await Shout.shout("service", to: listener.address, group: clients) == "SERVICE")
             await services.triggerGracefulShutdown()
-            try await withTimeout(10) { try await running.value }
+            try await withTimeout(30) { try await running.value }
             #expect(serverGroup.reactors.allSatisfy({ $0.isStopped }))
         }
     }
