@@ -28,7 +28,7 @@ import TestSupport
             try await proxy.waitForOutput(containing: "end=client_closed")
             #expect(proxy.printed.contains("bytes_up=14"))
             client.close()
-            try? await waitUntil(within: 10) { try proxy.openDescriptorCount() <= baseline }
+            try? await waitUntil(within: 30) { try proxy.openDescriptorCount() <= baseline }
             #expect(try proxy.openDescriptorCount() <= baseline)
             #expect(try await proxy.stop() == 0)
         }
