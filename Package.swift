@@ -91,6 +91,7 @@ let package = Package(
                 "EventLoopMetrics",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
+                "EventLoopTLS",
             ]
         ),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
@@ -103,7 +104,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
-        .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTesting", "TestSupport"]),
+        .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),
         .testTarget(
             name: "EventLoopServiceLifecycleTests",

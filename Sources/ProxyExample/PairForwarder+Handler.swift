@@ -6,6 +6,8 @@ extension PairForwarder {
     /// ``serve(_:)``, driven by the callback dial and relay. Call on the client's reactor
     /// thread (``Listener/serveConnections(_:)`` does); returns at once.
     func start(_ client: TCPConn) {
+        guard !settings.tls.isActive else { return startTLS(client) }
+        if let router { return startRoutedBySNI(client, router: router) }
         guard !settings.acceptProxy else { return startAfterProxyHeader(client) }
         start(client, peer: PeerName(client))
     }
@@ -106,7 +108,7 @@ final class PairSession: @unchecked Sendable {
         backoff = nil
         if dialPending, let pick {
             dialPending = false
-            forwarder.upstreams.released(pick)
+            pick.pool.released(pick)
         }
         refuseDraining()
     }
@@ -125,7 +127,7 @@ final class PairSession: @unchecked Sendable {
             relay(to: upstream, pick: pick)
         case .failure(let error) where error.code == .reactorStopped || error.code == .shuttingDown:
             // Shutting down: not the upstream's fault, and no refusal either.
-            forwarder.upstreams.released(pick)
+            pick.pool.released(pick)
             finish()
         case .failure(let error):
             if forwarder.connectFailed(pick, error: error, peer: peer) { connectNext() } else { giveUp() }

@@ -84,7 +84,7 @@ extension PairForwarder {
         }
         if !sent {
             upstream.close()
-            upstreams.released(pick)
+            pick.pool.released(pick)
             logger.notice("could not write the PROXY header", metadata: ["client": "\(peer)", "upstream": "\(pick.label)"])
         }
         return sent

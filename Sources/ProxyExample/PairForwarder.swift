@@ -29,14 +29,17 @@ final class PairForwarder: Sendable {
     /// Stopped at SIGTERM/SIGINT: clients still waiting for an upstream give up (`draining`)
     /// and none starts another attempt. Shared by the forwarders a reload replaces.
     let stopGate: StopGate
+    /// `--route-sni`: the pools clients are routed to by their TLS server name (nil: no routes).
+    let router: SNIRouter?
     /// Open pairs' byte counts, folded into the metrics while they run (shared, as the metrics are).
     var transfers: LiveTransfers { metrics.transfers }
 
     /// A forwarder over these shared parts; every client of every listener goes through it.
     init(settings: ProxySettings, upstreams: UpstreamPool, admission: AdmissionControl, registry: ConnectionRegistry,
          metrics: ProxyMetrics, totals: ProxyTotals, logger: Logger, resourceWarning: ResourceWarning,
-         stopGate: StopGate = StopGate()) {
+         stopGate: StopGate = StopGate(), router: SNIRouter? = nil) {
         self.stopGate = stopGate
+        self.router = router
         self.settings = settings
         self.upstreams = upstreams
         self.admission = admission
@@ -56,6 +59,8 @@ final class PairForwarder: Sendable {
     /// or out. The bookkeeping around the two waits (admission, metrics, logs) is in
     /// synchronous helpers kept out of line, so this task's suspended frames stay small.
     nonisolated(nonsending) func serve(_ client: TCPConn) async {
+        if settings.tls.isActive { return await serveTLS(client, tls: settings.tls) }
+        if let router { return await serveRoutedBySNI(client, router: router) }
         defer { client.close() }
         // The client's address is formatted only when a debug line is written.
         var peer = PeerName(client)
@@ -124,7 +129,7 @@ final class PairForwarder: Sendable {
     @inline(never)
     func pairClosed(_ upstream: TCPConn, _ pick: UpstreamPool.Pick) {
         upstream.close()
-        upstreams.released(pick)
+        pick.pool.released(pick)
         pick.metrics.pairClosed()
     }
 
@@ -138,16 +143,20 @@ final class PairForwarder: Sendable {
 
     /// Books a finished relay: the bytes not yet folded into the metrics (``LiveTransfers``),
     /// the totals, the session line.
+    /// `leadingUp`: bytes of the client's written to the upstream before the relay began (the
+    /// ClientHello a `--route-sni` route was chosen by); `extra`: more fields for the session line.
     @inline(never)
-    func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, id: UInt64, peer: PeerName, seconds: Double) {
+    func pairEnded(_ result: RelayResult, pick: UpstreamPool.Pick, id: UInt64, peer: PeerName, seconds: Double,
+                   leadingUp: UInt64 = 0, extra: Logger.Metadata = [:]) {
         let folded = transfers.closed(id)
-        pick.metrics.bytes(clientToUpstream: result.forward.bytes &- min(folded.up, result.forward.bytes),
+        let up = result.forward.bytes &+ leadingUp
+        pick.metrics.bytes(clientToUpstream: up &- min(folded.up, up),
                            upstreamToClient: result.backward.bytes &- min(folded.down, result.backward.bytes))
         metrics.connectionClosed(seconds: seconds)
-        totals.ended(up: result.forward.bytes, down: result.backward.bytes)
+        totals.ended(up: up, down: result.backward.bytes)
         noteGivenUp(result, peer: peer, upstream: pick.label)
-        logSession(peer: peer, upstream: pick.label, seconds: seconds, up: result.forward.bytes, down: result.backward.bytes,
-                   end: SessionEnd(result, stopping: stopGate.isStopped))
+        logSession(peer: peer, upstream: pick.label, seconds: seconds, up: up, down: result.backward.bytes,
+                   end: SessionEnd(result, stopping: stopGate.isStopped), extra: extra)
         if logger.logLevel <= .debug {
             logger.debug("pair closed", metadata: [
                 "client": "\(peer)", "upstream": "\(pick.label)",
@@ -162,12 +171,16 @@ final class PairForwarder: Sendable {
     /// failures mark an upstream down (passive health). Backs off between rounds. Gives up
     /// (nil) as soon as the proxy stops: no attempt or backoff starts after ``stopGate`` has
     /// stopped, and the one in progress is abandoned.
-    private nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName) async -> (TCPConn, UpstreamPool.Pick)? {
+    /// `pool` is the upstream list by default, or a `--route-sni` route's.
+    nonisolated(nonsending) func connectUpstream(on reactor: Reactor, peer: PeerName,
+                                                 pool: UpstreamPool? = nil) async -> (TCPConn, UpstreamPool.Pick)? {
+        let pool = pool ?? upstreams
+        let attempts = pool === upstreams ? self.attempts : settings.retries ?? pool.count
         var tried = UpstreamIndexSet()
         var backoffRound = 0
         for attempt in 0..<attempts {
             if stopGate.isStopped { return nil }
-            guard let pick = nextPick(tried: &tried, now: reactor.loopTime) else {
+            guard let pick = nextPick(tried: &tried, now: reactor.loopTime, in: pool) else {
                 // Nothing to try now (every upstream down and probed); wait a little once more.
                 if attempt + 1 < attempts, await backOffUnlessStopped(round: backoffRound, on: reactor) {
                     backoffRound += 1
@@ -182,13 +195,13 @@ final class PairForwarder: Sendable {
                 return (upstream, pick)
             case .failure(let error) where error.code == .reactorStopped:
                 // Shutting down: not the upstream's fault.
-                upstreams.released(pick)
+                pick.pool.released(pick)
                 return nil
             case .failure(let error):
                 if !connectFailed(pick, error: error, peer: peer) { return nil }
             case nil:
                 // The proxy is stopping: the late connection, if any, is closed on arrival.
-                upstreams.released(pick)
+                pick.pool.released(pick)
                 return nil
             }
         }
@@ -198,9 +211,10 @@ final class PairForwarder: Sendable {
     /// The next upstream to try, noted in `tried` (which starts over once every upstream has
     /// been tried); nil when none can be tried now (every one down and probed). Both levels
     /// pick through this.
-    func nextPick(tried: inout UpstreamIndexSet, now: UInt64) -> UpstreamPool.Pick? {
-        if tried.count == upstreams.count { tried.removeAll() }
-        guard let pick = upstreams.pick(excluding: tried, now: now) else { return nil }
+    func nextPick(tried: inout UpstreamIndexSet, now: UInt64, in pool: UpstreamPool? = nil) -> UpstreamPool.Pick? {
+        let pool = pool ?? upstreams
+        if tried.count == pool.count { tried.removeAll() }
+        guard let pick = pool.pick(excluding: tried, now: now) else { return nil }
         tried.insert(pick.index)
         return pick
     }
@@ -213,7 +227,7 @@ final class PairForwarder: Sendable {
     @inline(never)
     func connected(_ pick: UpstreamPool.Pick, seconds: Double) {
         pick.metrics.connected(seconds: seconds)
-        upstreams.connected(pick)
+        pick.pool.connected(pick)
     }
 
     /// Books a failed connect to `pick`; false when trying further is pointless (the task was
@@ -222,13 +236,13 @@ final class PairForwarder: Sendable {
     @inline(never)
     func connectFailed(_ pick: UpstreamPool.Pick, error: any Error, peer: PeerName) -> Bool {
         if Task.isCancelled || Self.isLocalShortage(error) {
-            upstreams.released(pick)
+            pick.pool.released(pick)
             if !Task.isCancelled, let error = error as? NetError { resourceWarning.report(error) }
             return false
         }
         pick.metrics.connectFailed()
         totals.connectFailed()
-        upstreams.failed(pick, error: error)
+        pick.pool.failed(pick, error: error)
         logger.debug("upstream connect failed", metadata: ["client": "\(peer)", "upstream": "\(pick.label)", "error": "\(error)"])
         return true
     }

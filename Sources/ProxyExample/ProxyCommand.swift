@@ -113,6 +113,27 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How long one probe may take: connect, send and reply (default: the interval, at most 2 s).", valueName: "seconds"))
     var healthTimeout: String?
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Terminate TLS: clients speak TLS to the proxy with this certificate chain (PEM); upstreams get plaintext. Needs --tls-key.", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key (PEM, unencrypted) of --tls-cert.", valueName: "path"))
+    var tlsKey: String?
+
+    @Flag(name: .customLong("upstream-tls"), help: "Speak TLS to the upstreams, verifying their certificates (against --upstream-ca, else the system's roots) and names (--upstream-sni).")
+    var upstreamTLS = false
+
+    @Option(name: .customLong("upstream-ca"), help: ArgumentHelp("With --upstream-tls: the CA certificates (PEM) upstreams are verified against.", valueName: "path"))
+    var upstreamCA: String?
+
+    @Option(name: .customLong("upstream-sni"), help: ArgumentHelp("With --upstream-tls: the server name sent to upstreams and checked against their certificates.", valueName: "name"))
+    var upstreamSNI: String?
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: ArgumentHelp("Close a TLS handshake (client or upstream side) not complete after this long (default 10).", valueName: "seconds"))
+    var tlsHandshakeTimeout: String?
+
+    @Option(name: .customLong("route-sni"), help: ArgumentHelp("Pass TLS through untouched, routed by the server name of the client's ClientHello (repeatable; NAME or *.SUFFIX; others go to --upstream, else are closed).", valueName: "name=host:port"))
+    var routeSNI: [String] = []
+
     func run() async throws {
         if check { return try await ConfigCheck.run(flags: flags, configPath: config) }
         let settings = try await settings()
@@ -139,13 +160,17 @@ struct ProxyCommand: AsyncParsableCommand {
             "health-expect": healthExpect, "health-fall": healthFall, "health-rise": healthRise, "health-timeout": healthTimeout,
             "resolve-interval": resolveInterval,
             "tcp-keepalive": tcpKeepAlive, "tcp-user-timeout": tcpUserTimeout,
+            "tls-cert": tlsCert, "tls-key": tlsKey, "upstream-ca": upstreamCA, "upstream-sni": upstreamSNI,
+            "tls-handshake-timeout": tlsHandshakeTimeout,
         ]
         var flags = single.compactMapValues { $0.map { [$0] } }
         flags["listen"] = listen
         flags["upstream"] = upstream
         flags["allow"] = allow
         flags["deny"] = deny
+        flags["route-sni"] = routeSNI
         if acceptProxy { flags["accept-proxy"] = ["true"] }
+        if upstreamTLS { flags["upstream-tls"] = ["true"] }
         if let sendProxy { flags["send-proxy"] = [sendProxy] }
         if let proxyHeaderTimeout { flags["proxy-header-timeout"] = [proxyHeaderTimeout] }
         return flags

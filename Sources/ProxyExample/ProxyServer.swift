@@ -14,9 +14,9 @@ enum ProxyServer {
     static func run(_ settings: ProxySettings, reload: SettingsSource? = nil) async throws {
         let logger = Logger.console(label: "ProxyExample", level: settings.logLevel.level, format: settings.logFormat)
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
-        let upstreamAddresses = try await resolveUpstreams(settings.upstreams)
+        let upstreamAddresses = try await resolveUpstreams(settings.upstreamNames)
         let group = try ReactorGroup(count: settings.threads)
-        let metrics = ProxyMetrics(upstreams: settings.upstreams, reactors: group)
+        let metrics = ProxyMetrics(upstreams: settings.upstreamNames, reactors: group)
         let totals = ProxyTotals()
         let resourceWarning = ResourceWarning(fdLimit: fdLimit, logger: logger)
         var listeners: [Listener] = []
@@ -46,7 +46,7 @@ enum ProxyServer {
                              addresses: addresses)
         let bound = listeners.map(\.address.description).joined(separator: ", ")
         let metricsNote = metricsListener.map { ", metrics on http://\($0.address)/metrics" } ?? ""
-        let startLine = "listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue), \(settings.tcpOptions.summary)\(metricsNote), fd limit \(fdLimit)"
+        let startLine = "listening on \(bound), upstreams \(settings.upstreams.isEmpty ? "none" : settings.upstreams.joined(separator: ", "))\(settings.tls.routesSummary), \(group.reactors.count) reactors, balance \(settings.balance.rawValue), splice \(settings.splice.rawValue), api \(settings.api.rawValue), \(settings.tcpOptions.summary)\(metricsNote), fd limit \(fdLimit)"
 
         // Shut down in reverse order: reloads stop, the proxy drains, the metrics page closes,
         // the reactors stop.

@@ -32,6 +32,12 @@ enum ProxyAPI: String, Sendable, CaseIterable {
 struct ProxySettings: Sendable {
     var listen: [String] = []
     var upstreams: [String] = []
+    /// Every upstream to resolve: the `--upstream` list, then the `--route-sni` targets not in it.
+    var upstreamNames: [String] {
+        var names = upstreams
+        for route in tls.routes where !names.contains(route.target) { names.append(route.target) }
+        return names
+    }
     var balance: BalancePolicy = .roundRobin
     var threads: Int?
     var connectTimeout: Duration = .seconds(3)
@@ -57,6 +63,8 @@ struct ProxySettings: Sendable {
     var resolveInterval: Duration? = .seconds(30)
     /// `tcp-keepalive` and `tcp-user-timeout`, applied to both sides of every pair.
     var tcpOptions = TCPOptions()
+    /// `--tls-*`, `--upstream-tls`, `--upstream-ca`, `--upstream-sni`: termination and origination.
+    var tls = ProxyTLSSettings()
 
     /// The names a config file may use (the long flags without dashes): ``SettingKeys/all``.
     static let configKeys: Set<String> = SettingKeys.all

@@ -18,4 +18,16 @@ enum RefusalReason: String, CaseIterable, Sendable, Error {
     /// `--accept-proxy`: the client's PROXY protocol header was missing, malformed, too long
     /// or not complete in time.
     case proxyHeader = "proxy_header"
+    /// `--tls-cert`: the client's TLS handshake failed (not TLS, a protocol error, or not
+    /// complete within `--tls-handshake-timeout`).
+    case tlsHandshake = "tls_handshake"
+    /// `--upstream-tls`: the upstream's TLS handshake failed (its certificate did not verify,
+    /// for instance); the client is closed.
+    case upstreamTLS = "upstream_tls"
+    /// `--route-sni`: the client's ClientHello did not arrive complete within
+    /// `--tls-handshake-timeout` (or the client closed first).
+    case clientHello = "client_hello"
+    /// `--route-sni`: no route matched the client's server name (or it sent none, or no TLS)
+    /// and there is no `--upstream` list to fall back on.
+    case noRoute = "no_route"
 }

@@ -10,12 +10,14 @@ enum SettingKeys {
         "accept-proxy", "send-proxy", "proxy-header-timeout",
         "resolve-interval",
         "tcp-keepalive", "tcp-user-timeout",
+        "tls-cert", "tls-key", "upstream-tls", "upstream-ca", "upstream-sni", "tls-handshake-timeout",
+        "route-sni",
     ]
 
     /// The settings whose values are secret: they are read with `isSecret: true` (the
     /// configuration library redacts them in its access logs) and error messages never quote
-    /// them. None yet; the TLS key paths will be added here.
-    static let secret: Set<String> = []
+    /// them: the TLS certificate and key paths.
+    static let secret: Set<String> = ["tls-cert", "tls-key"]
 
     /// The environment variable of `key`: `PROXY_` + the key in upper snake case
     /// (`max-conns-per-ip` → `PROXY_MAX_CONNS_PER_IP`).

@@ -14,9 +14,6 @@ extension SettingsLoader {
         if settings.listen.isEmpty && !ignored.contains("listen") {
             throw SettingError(key: nil, message: "no listen address (--listen HOST:PORT, PROXY_LISTEN or listen in the config file)")
         }
-        if settings.upstreams.isEmpty && !ignored.contains("upstream") {
-            throw SettingError(key: nil, message: "no upstream (--upstream HOST:PORT, PROXY_UPSTREAM or upstream in the config file)")
-        }
         if let balance = try await choice("balance", BalancePolicy.self) { settings.balance = balance }
         settings.threads = try await integer("threads", in: 1...Int.max)
         if let seconds = try await number("connect-timeout", minimum: 0.001) { settings.connectTimeout = .seconds(seconds) }
@@ -43,6 +40,10 @@ extension SettingsLoader {
         if let seconds = try await number("proxy-header-timeout", minimum: 0.001) { settings.proxyHeaderTimeout = .seconds(seconds) }
         if let seconds = try await number("resolve-interval", minimum: 0) { settings.resolveInterval = seconds > 0 ? .seconds(seconds) : nil }
         settings.tcpOptions = try await tcpOptions()
+        settings.tls = try await tlsSettings()
+        if settings.upstreams.isEmpty && settings.tls.routes.isEmpty && !ignored.contains("upstream") && !ignored.contains("route-sni") {
+            throw SettingError(key: nil, message: "no upstream (--upstream HOST:PORT, PROXY_UPSTREAM or upstream in the config file; or --route-sni NAME=HOST:PORT)")
+        }
         return settings
     }
 
@@ -77,14 +78,14 @@ extension SettingsLoader {
     }
 
     /// Reads a true/false setting (nil when no source gives it).
-    private func boolean(_ key: String) async throws -> Bool? {
+    func boolean(_ key: String) async throws -> Bool? {
         try await fetch(key, expected: "true or false", { try await $0.fetchBool(forKey: $1, isSecret: $2) })?.0
     }
 
     /// Reads `key` with `read` (the reader, the key, whether it is secret); returns the value
     /// and the index of the provider that gave it, nil when no source gives it. A value that
     /// does not convert throws ``SettingError`` saying it is not `expected`.
-    private func fetch<Value>(
+    func fetch<Value>(
         _ key: String, expected: String, _ read: (ConfigReader, ConfigKey, Bool) async throws -> Value?
     ) async throws -> (Value, provider: Int)? {
         // A key already reported by a check (``allErrors()``) reads as not given.
@@ -103,7 +104,7 @@ extension SettingsLoader {
 
     /// A list setting: an array, or a single value (a string in JSON or YAML; a comma-separated
     /// list in an environment variable).
-    private func list(_ key: String) async throws -> ([String], provider: Int)? {
+    func list(_ key: String) async throws -> ([String], provider: Int)? {
         do {
             return try await fetch(key, expected: "a list of text") { try await $0.fetchStringArray(forKey: $1, isSecret: $2) }
         } catch {
@@ -126,7 +127,7 @@ extension SettingsLoader {
         return value
     }
 
-    private func number(_ key: String, minimum: Double) async throws -> Double? {
+    func number(_ key: String, minimum: Double) async throws -> Double? {
         let expected = "a number >= \(minimum)"
         guard let (value, provider) = try await fetch(key, expected: expected, { try await $0.fetchDouble(forKey: $1, isSecret: $2) }) else {
             return nil
@@ -191,7 +192,7 @@ extension SettingsLoader {
 
     /// The error for `key` given by `provider`, naming the source (with the file line of the
     /// value `text` when known).
-    private func failure(_ key: String, _ message: String, provider: Int, text: String?) -> SettingError {
+    func failure(_ key: String, _ message: String, provider: Int, text: String?) -> SettingError {
         guard sources.indices.contains(provider) else { return SettingError(key: key, message: message) }
         let line = (providers[provider].snapshot() as? KeyLines)?.line(of: key, value: text ?? rawText(key, provider: provider))
         return SettingError(key: key, message: message, source: sources[provider].describe(key: key, line: line))

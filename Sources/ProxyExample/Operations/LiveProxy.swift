@@ -91,7 +91,9 @@ final class LiveProxy: Sendable {
         return PairForwarder(
             settings: settings, upstreams: pool, admission: admission, registry: shared.registry,
             metrics: shared.metrics, totals: shared.totals, logger: shared.logger,
-            resourceWarning: shared.resourceWarning, stopGate: shared.stopGate
+            resourceWarning: shared.resourceWarning, stopGate: shared.stopGate,
+            router: settings.tls.routes.isEmpty ? nil
+                : SNIRouter(settings.tls.routes, addresses: addresses, logger: shared.logger, metrics: shared.metrics)
         )
     }
 

@@ -61,7 +61,7 @@ final class ProxyReloader: Sendable {
         let old = live.settings
         // Names resolve afresh; an address that does not resolve refuses the reload.
         var addresses: [String: [SocketAddress]] = [:]
-        for upstream in settings.upstreams {
+        for upstream in settings.upstreamNames {
             do {
                 addresses[upstream] = try await resolve(upstream)
             } catch {
@@ -97,7 +97,7 @@ final class ProxyReloader: Sendable {
         for text in open where !settings.listen.contains(text) { await live.closeListener(text: text) }
         live.shared.metrics.configReloaded(ok: true)
         let bound = live.listeners.map(\.address.description).joined(separator: ", ")
-        logger.notice("configuration reloaded from \(file): listening on \(bound), upstreams \(settings.upstreams.joined(separator: ", ")), balance \(settings.balance.rawValue)")
+        logger.notice("configuration reloaded from \(file): listening on \(bound), upstreams \(settings.upstreams.isEmpty ? "none" : settings.upstreams.joined(separator: ", "))\(settings.tls.routesSummary), balance \(settings.balance.rawValue)")
         return true
     }
 
@@ -115,7 +115,7 @@ final class ProxyReloader: Sendable {
         let settings = live.settings
         var addresses = live.addresses
         var changed = false
-        for upstream in settings.upstreams where HostPort.isName(upstream) {
+        for upstream in settings.upstreamNames where HostPort.isName(upstream) {
             do {
                 let fresh = try await resolve(upstream)
                 guard fresh != addresses[upstream] else { continue }
@@ -128,7 +128,7 @@ final class ProxyReloader: Sendable {
             }
         }
         // A reload meanwhile would have installed other settings: apply only to the same ones.
-        guard changed, live.settings.upstreams == settings.upstreams else { return }
+        guard changed, live.settings.upstreamNames == settings.upstreamNames else { return }
         live.install(live.makeForwarder(live.settings, addresses: addresses), addresses: addresses)
     }
 }

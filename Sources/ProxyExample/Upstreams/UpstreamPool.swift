@@ -32,6 +32,8 @@ final class UpstreamPool: Sendable {
 
     /// A choice of upstream for one connect attempt.
     struct Pick: Sendable {
+        /// The pool it was picked from, which its outcome is reported to.
+        let pool: UpstreamPool
         let index: Int
         let label: String
         let addresses: [SocketAddress]
@@ -49,13 +51,17 @@ final class UpstreamPool: Sendable {
                 state.cursor &+= 1
                 start = state.cursor
             }
-            return Self.pick(in: &state.upstreams, from: start, excluding: tried, policy: policy, now: now)
+            guard let index = Self.pick(in: &state.upstreams, from: start, excluding: tried, policy: policy, now: now) else {
+                return nil
+            }
+            return Pick(pool: self, index: index, label: state.upstreams[index].label,
+                        addresses: state.upstreams[index].addresses, metrics: state.upstreams[index].metrics)
         }
     }
 
     /// The choice itself, under the lock.
     private static func pick(in upstreams: inout [UpstreamState], from start: Int, excluding tried: UpstreamIndexSet,
-                             policy: BalancePolicy, now: UInt64) -> Pick? {
+                             policy: BalancePolicy, now: UInt64) -> Int? {
         let count = upstreams.count
         var best: Int?
         for offset in 0..<count {
@@ -78,8 +84,7 @@ final class UpstreamPool: Sendable {
         }
         guard let index = best else { return nil }
         upstreams[index].active += 1
-        return Pick(index: index, label: upstreams[index].label, addresses: upstreams[index].addresses,
-                    metrics: upstreams[index].metrics)
+        return index
     }
 
     /// The connect attempt on `pick` succeeded: the upstream is up (logged when it was down).
