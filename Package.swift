@@ -102,7 +102,8 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting"], path: "Tests/TestSupport"),
+        .target(name: "CTestSpawn", path: "Tests/CTestSpawn"),
+        .target(name: "TestSupport", dependencies: ["EventLoop", "EventLoopTesting", "CTestSpawn"], path: "Tests/TestSupport"),
         .testTarget(name: "EchoExampleTests", dependencies: ["EchoExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "ProxyExampleTests", dependencies: ["ProxyExample", "EventLoop", "EventLoopTLS", "EventLoopTesting", "TestSupport"]),
         .testTarget(name: "EventLoopTestingTests", dependencies: ["EventLoop", "EventLoopTesting"]),

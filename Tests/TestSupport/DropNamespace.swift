@@ -1,3 +1,4 @@
+import CTestSpawn
 import Foundation
 import Glibc
 
@@ -108,14 +109,12 @@ public final class DropNamespace: Sendable {
         var child: pid_t = 0
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        // Under the examples' spawn lock, both ends close-on-exec: no other child inherits the
-        // pipe (which would hold its end of file back).
-        let spawned = ExampleProcess.spawning.withLock { _ -> Int32 in
-            guard pipe(&fds) == 0 else { return errno }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        // Both ends close-on-exec from birth: no other child inherits the pipe (which would
+        // hold its end of file back).
+        let spawned: Int32 = {
+            guard cts_pipe_cloexec(&fds) == 0 else { return errno }
             return spawn(argv[0], cArguments, output: fds[1], child: &child)
-        }
+        }()
         if fds[1] >= 0 { close(fds[1]) }
         guard fds[0] >= 0 else { return (-1, "pipe failed: errno \(spawned)") }
         defer { close(fds[0]) }
@@ -143,6 +142,7 @@ public final class DropNamespace: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, output, 2)
+        cts_spawn_add_closefrom(&actions, 3)
         return posix_spawn(&child, path, &actions, nil, arguments, environ)
     }
 }

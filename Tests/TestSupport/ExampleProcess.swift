@@ -1,3 +1,4 @@
+import CTestSpawn
 import EventLoopTesting
 import Foundation
 import Synchronization
@@ -19,8 +20,6 @@ public final class ExampleProcess: Sendable {
     public let name: String
     private let output = Output()
     private let exit = Mutex<Int32?>(nil)
-    /// Held from a child's pipe() to its spawn (see `init`); ``DropNamespace`` takes it too.
-    static let spawning = Mutex<Void>(())
 
     final class Output: Sendable {
         let text = Mutex<String>("")
@@ -54,19 +53,20 @@ public final class ExampleProcess: Sendable {
         defer { argv.forEach { free($0) } }
         var fds: [Int32] = [-1, -1]
         var child: pid_t = 0
-        // One spawn at a time: between pipe() and its close-on-exec flags, no other child may be
-        // started, or it would inherit this pipe and hold its end of file back.
-        let status = ExampleProcess.spawning.withLock { _ -> Int32 in
-            ExampleProcess.markInheritedDescriptorsCloseOnExec()
-            guard pipe(&fds) == 0 else { return errno }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        // The pipe is close-on-exec from birth (pipe2), so a child another test spawns at the
+        // same moment cannot inherit it and hold its end of file back; this child gets its
+        // write end as stdout and stderr only, and no other descriptor of the test process
+        // (closefrom 3). No lock: spawns from parallel tests do not wait for each other, and a
+        // test body (which runs on a reactor thread) never blocks on another test's spawn.
+        let status: Int32 = {
+            guard cts_pipe_cloexec(&fds) == 0 else { return errno }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
             posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            cts_spawn_add_closefrom(&actions, 3)
             // Start as from a shell: no blocked signals, default dispositions (SIGPIPE included).
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)
@@ -81,7 +81,7 @@ public final class ExampleProcess: Sendable {
             let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
             close(fds[1])
             return status
-        }
+        }()
         guard status == 0 else {
             if fds[0] >= 0 { close(fds[0]) }
             throw ExampleFailure("cannot start \(path): errno \(status)")
@@ -101,23 +101,6 @@ public final class ExampleProcess: Sendable {
             }
             close(reader)
             output.ended.store(true, ordering: .releasing)
-        }
-    }
-
-    /// Marks the descriptors this process inherited from the test runner close-on-exec, so a
-    /// child does not get them (they would count against a lowered `--fd-limit`, among other
-    /// things). They stay usable here. Reads directory entries in place: `dirent` records are
-    /// shorter than the struct, so copying one would read past its end.
-    private static func markInheritedDescriptorsCloseOnExec() {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        while let entry = readdir(directory) {
-            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
-            guard let fd = Int32(name), fd > 2, fd != own else { continue }
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
         }
     }
 
