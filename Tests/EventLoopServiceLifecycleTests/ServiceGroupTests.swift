@@ -35,6 +35,8 @@ import TestSupport
     @Test func aGracefulShutdownStopsAcceptingAndWaitsForOpenConnections() async throws {
         try await withReactorGroup { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let hold = try PortHold(listener.address)  // refused after the close, not reused
+            defer { withExtendedLifetime(hold) {} }
             let services = ServiceGroup(services: [Self.echoService(listener, drainTimeout: .seconds(60))], logger: Self.quiet)
             let running = Task { try await services.run() }
             let client = try await Dialer().dial(listener.address, group: group)
@@ -52,6 +54,8 @@ import TestSupport
     @Test func theDrainTimeoutClosesConnectionsStillOpen() async throws {
         try await withReactorGroup { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let hold = try PortHold(listener.address)  // refused after the close, not reused
+            defer { withExtendedLifetime(hold) {} }
             let services = ServiceGroup(services: [Self.echoService(listener, drainTimeout: .milliseconds(200))], logger: Self.quiet)
             let running = Task { try await services.run() }
             let client = try await Dialer().dial(listener.address, group: group)

@@ -93,3 +93,40 @@ public func sameBytes(_ left: ByteBuffer, _ right: ByteBuffer) -> Bool {
         }
     }
 }
+
+/// Keeps a listener's port from being handed to anyone else once the listener closes: a
+/// socket bound to the same address with SO_REUSEPORT (as ``Listener/listen(_:group:backlog:reusePort:)``
+/// binds its own) that never listens. While it is held, a connect to the port is refused
+/// after the listener has closed, even when parallel tests bind port 0 all the time (without
+/// it the kernel may give the freed port to another test's listener, and the connect succeeds
+/// there). IPv4 only. Not owned by any reactor group, so leak checks do not count it.
+public final class PortHold: Sendable {
+    private let fd: Int32
+
+    /// Binds to `address` (an IPv4 address with the listener's port). Throws when it cannot.
+    public init(_ address: SocketAddress) throws {
+        guard let port = address.port else { throw ExampleFailure("no port in \(address)") }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ExampleFailure("socket: errno \(errno)") }
+        var one: Int32 = 1
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            close(fd)
+            throw ExampleFailure("setsockopt SO_REUSEPORT: errno \(errno)")
+        }
+        var raw = sockaddr_in()
+        raw.sin_family = sa_family_t(AF_INET)
+        raw.sin_port = port.bigEndian
+        raw.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &raw) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound else {
+            let code = errno
+            close(fd)
+            throw ExampleFailure("bind 127.0.0.1:\(port): errno \(code)")
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}

@@ -33,6 +33,9 @@ import TestSupport
         _ body: @escaping @Sendable (Listener, AsyncStream<String>, Task<Void, any Error>) async throws -> Void
     ) async throws {
         let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+        // Connects after the close must be refused, not served by another test's listener.
+        let hold = try PortHold(listener.address)
+        defer { withExtendedLifetime(hold) {} }
         let (endings, endingsContinuation) = AsyncStream.makeStream(of: String.self)
         let server = Task {
             try await listener.serve(drainTimeout: drainTimeout, shutdown: shutdown) { conn in

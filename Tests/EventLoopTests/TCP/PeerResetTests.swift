@@ -36,6 +36,8 @@ import Testing
         try await withReactorGroup { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
             let address = listener.address
+            let hold = try PortHold(address)  // refused after the close, not reused
+            defer { withExtendedLifetime(hold) {} }
             listener.close()
             await listener.waitUntilClosed()
             let error = await #expect(throws: NetError.self) { _ = try await Dialer().dial(address, group: group) }

@@ -2,6 +2,7 @@
 import EventLoopTesting
 import Glibc
 import Testing
+import TestSupport
 
 /// A read parked on a quiet connection is ended promptly by close (from any thread), by
 /// task cancellation and by reactor shutdown, each with its own clear error.
@@ -92,6 +93,8 @@ import Testing
         try await withReactorGroup(reactors: 2) { group in
             let listener = try await Listener.listen(.loopbackIPv4(), group: group)
             let address = listener.address
+            let hold = try PortHold(address)  // refused after the close, not reused
+            defer { withExtendedLifetime(hold) {} }
             let acceptor = Task { try await listener.accept() }
             try await waitUntil { listener.state.withLock { !$0.waiters.isEmpty } }  // parked
             listener.close()
