@@ -172,6 +172,29 @@ import TestSupport
         }
     }
 
+    /// ALPN with nothing in common: the server refuses with `no_application_protocol` (RFC 7301),
+    /// the client hears the alert; a client offering no ALPN at all still connects, and the
+    /// listener goes on serving.
+    @Test func alpnWithNothingInCommonFailsWithAnAlert() async throws {
+        try await withReactorGroup { group in
+            let server = try await Self.server(group) { $0.applicationProtocols = ["h2"] }
+            let error = await #expect(throws: TLSError.self) {
+                _ = try await TLSDialer(context: try TestCertificates.clientContext { $0.applicationProtocols = ["spdy/3"] })
+                    .dial(server.address, group: group)
+            }
+            #expect(error?.reason.contains("no application protocol") == true, "\(String(describing: error))")
+            let accepted = Task { try await server.listener.accept() }
+            let plain = try await TLSDialer(context: try TestCertificates.clientContext()).dial(server.address, group: group)
+            #expect(plain.negotiatedProtocol == nil)
+            let served = try await accepted.value
+            #expect(served.negotiatedProtocol == nil)
+            served.close()
+            plain.close()
+            try await Self.expectServing(server, group)
+            server.close()
+        }
+    }
+
     @Test func handshakeFedOneByteAtATimeCompletes() async throws {
         try await withReactorGroup(reactors: 2) { group in
             // A handshake of a few thousand 1-byte segments, each a wake-up of both sides: slow

@@ -58,8 +58,9 @@ public struct TLSConfiguration: Sendable {
     /// The newest version offered (``TLSVersion/tls13`` by default).
     public var maximumVersion: TLSVersion = .tls13
     /// ALPN protocols in order of preference (`["h2", "http/1.1"]`). Servers pick the first of
-    /// theirs the client also offers (none in common: no protocol is negotiated); clients offer
-    /// them in this order. Each name is 1 to 255 bytes.
+    /// theirs the client also offers; none in common fails the handshake with a
+    /// `no_application_protocol` alert (RFC 7301), while a client offering none goes on
+    /// without. Clients offer them in this order. Each name is 1 to 255 bytes.
     public var applicationProtocols: [String] = []
     /// Session resumption: servers issue TLS 1.3 tickets and keep TLS 1.2 session ids;
     /// clients offer the session kept in ``sessionCache`` for the same server.

@@ -29,8 +29,9 @@ private func tlsServerNameCallback(_ ssl: OpaquePointer?, _ alert: UnsafeMutable
     return eventloop_tlsext_err_ok()
 }
 
-/// Servers: picks the first of the server's protocols the client offers; none in common
-/// means no ALPN in the answer.
+/// Servers: picks the first of the server's protocols the client offers. None in common fails
+/// the handshake with a fatal `no_application_protocol` alert, as RFC 7301 (3.2) requires; a
+/// client that offers no ALPN at all does not reach this callback and goes on without.
 private func tlsALPNSelectCallback(_ ssl: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
                                    _ outLength: UnsafeMutablePointer<UInt8>?, _ offered: UnsafePointer<UInt8>?,
                                    _ offeredLength: UInt32, _ argument: UnsafeMutableRawPointer?) -> Int32 {
@@ -55,7 +56,7 @@ private func tlsALPNSelectCallback(_ ssl: OpaquePointer?, _ out: UnsafeMutablePo
         }
         return nil
     }
-    guard let chosen else { return eventloop_tlsext_err_noack() }
+    guard let chosen else { return eventloop_tlsext_err_alert_fatal() }
     // Points into the client's offer, which OpenSSL keeps for the handshake.
     out.pointee = offered + chosen.start
     outLength.pointee = UInt8(chosen.length)

@@ -24,6 +24,17 @@ public final class TLSStream: StreamHandler, @unchecked Sendable {
     private var pendingError: (any Error)?
     /// The peer ended cleanly: close once our `close_notify` has been written.
     private var closeWhenFlushed = false
+    /// True while reading is paused because too much output waits (``readBackPressureBytes``);
+    /// the stream reads again once the queue has been written. Reactor thread only.
+    public private(set) var isReadingPaused = false
+
+    /// Back-pressure: while more than this many encrypted bytes wait in the send queue (the
+    /// peer does not read what the handler sends), the stream stops reading and decrypting;
+    /// it reads again once the queue has been written. So a peer that writes without
+    /// reading holds at most this much plus one record's worth of output in memory. 0 pauses
+    /// whenever anything is queued (a request/response protocol's answer is out before the
+    /// next request is read). Default 64 KiB. Reactor thread only.
+    public var readBackPressureBytes = 64 * 1024
 
     /// What the handshake settled (empty before ``TLSStreamHandler/handshakeCompleted(_:)``).
     public var info: TLSConnectionInfo { engine.info }
@@ -95,6 +106,10 @@ public final class TLSStream: StreamHandler, @unchecked Sendable {
             }
             try withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 16) { space in
                 while socket.isOpen {
+                    if socket.pendingWriteBytes > readBackPressureBytes {
+                        isReadingPaused = true
+                        return
+                    }
                     switch try engine.read(into: space) {
                     case .done(let count): handler?.received(self, UnsafeRawBufferPointer(rebasing: space[..<count]))
                     case .ended: return peerEnded()
@@ -111,6 +126,12 @@ public final class TLSStream: StreamHandler, @unchecked Sendable {
     public func writable(_ socket: StreamSocket) {
         if closeWhenFlushed { return socket.close() }
         handler?.writable(self)
+        if isReadingPaused && socket.isOpen {
+            isReadingPaused = false
+            // What the kernel and OpenSSL hold was not read while paused; edge-triggered
+            // readiness will not report it again.
+            readable(socket)
+        }
     }
 
     /// The socket closed: the handler hears it once, with the first error seen.
@@ -122,8 +143,11 @@ public final class TLSStream: StreamHandler, @unchecked Sendable {
         handler?.closed(self, error: pendingError ?? error)
     }
 
-    /// The peer's `close_notify`: answer with ours, then close once it is written.
+    /// The peer's `close_notify`: the handler may answer (``TLSStreamHandler/inputEnded(_:)``),
+    /// then ours follows and the socket closes once everything is written.
     private func peerEnded() {
+        if engine.handshakeDone { handler?.inputEnded(self) }
+        guard socket.isOpen else { return }
         if engine.handshakeDone { _ = try? engine.shutdown() }
         if socket.pendingWriteBytes == 0 {
             socket.close()

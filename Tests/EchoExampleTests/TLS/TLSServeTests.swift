@@ -49,4 +49,22 @@ import TestSupport
         }
         #expect(try await server.stop() == 0)
     }
+
+    /// Line mode: a last line without a newline, then `close_notify`, is answered before the
+    /// server's own `close_notify`, as at the end of a plain TCP stream.
+    @Test(arguments: ["async", "handler"])
+    func aLastLineWithoutNewlineIsAnsweredAtCloseNotify(api: String) async throws {
+        let (server, port) = try await ExampleProcess.echoServer(TLSTestFiles.serverFlags + ["--mode", "line", "--api", api])
+        try await withReactorGroup(timeout: 60) { group in
+            let context = try TLSContext(.client(serverName: "localhost", trustRoots: .file(TLSTestFiles.path("ca.pem"))))
+            let conn = try await TLSDialer(context: context).dial(.loopbackIPv4(port: port), group: group)
+            defer { conn.close() }
+            try await conn.write(Array("one\nlast".utf8))
+            try await conn.closeWrite()
+            var buffer = ByteBuffer()
+            while try await conn.read(into: &buffer) > 0 {}
+            #expect(buffer.readString(length: buffer.readableBytes) == "Echo: one\nEcho: last\n")
+        }
+        #expect(try await server.stop() == 0)
+    }
 }

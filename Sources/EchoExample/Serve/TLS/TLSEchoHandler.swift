@@ -69,6 +69,18 @@ final class TLSEchoHandler: TLSStreamHandler {
         }
     }
 
+    /// The client's `close_notify`: in line mode a last line without a newline is answered
+    /// (as over plain TCP at end of stream) before the stream's own `close_notify`.
+    func inputEnded(_ stream: TLSStream) {
+        guard mode == .line, !lingering else { return }
+        let status = framer.finish(onLine: answer)
+        if status == .lineTooLong { reply.writeString(LineProtocol.tooLongAnswer) }
+        if reply.readableBytes > 0 {
+            try? reply.withUnsafeReadableBytes { try stream.send($0) }
+            reply.clear()
+        }
+    }
+
     func closed(_ stream: TLSStream, error: (any Error)?) {
         idleWatch?.stop()
         if !handshaken, let error { server.handshakeFailed(peer: stream.socket.remoteAddress, error) }
