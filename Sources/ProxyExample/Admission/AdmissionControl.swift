@@ -34,7 +34,21 @@ final class AdmissionControl: Sendable {
         }
     }
 
+    /// The limits in force and what follows from them; replaced by ``update(_:)``.
+    private struct Rules {
+        let limits: AdmissionLimits
+        let access: AccessList
+        let tracksClients: Bool
+
+        init(_ limits: AdmissionLimits) {
+            self.limits = limits
+            access = AccessList(allow: limits.allow, deny: limits.deny)
+            tracksClients = limits.maxConnsPerIP != nil || limits.ratePerIP != nil
+        }
+    }
+
     private struct State {
+        var rules: Rules
         var active = 0
         var table: ClientTable
         /// When the last table-full warning was written, and the refusals since.
@@ -45,9 +59,6 @@ final class AdmissionControl: Sendable {
     /// Least time between two table-full warnings, in nanoseconds.
     static let tableFullWarningInterval: UInt64 = 60_000_000_000
 
-    private let limits: AdmissionLimits
-    private let access: AccessList
-    private let tracksClients: Bool
     private let clock: @Sendable () -> UInt64
     private let logger: Logger
     private let state: Locked<State>
@@ -59,25 +70,38 @@ final class AdmissionControl: Sendable {
     ///   - clock: monotonic nanoseconds; defaults to the library's monotonic clock.
     init(limits: AdmissionLimits, logger: Logger = Logger(label: "admission") { _ in SwiftLogNoOpLogHandler() },
          clock: @escaping @Sendable () -> UInt64 = { Deadline.now.nanoseconds }) {
-        self.limits = limits
-        access = AccessList(allow: limits.allow, deny: limits.deny)
-        tracksClients = limits.maxConnsPerIP != nil || limits.ratePerIP != nil
         self.clock = clock
         self.logger = logger
-        state = Locked(State(table: ClientTable(maxOpen: limits.maxConnsPerIP, rate: limits.ratePerIP,
-                                                capacity: limits.ipTableSize)))
+        state = Locked(State(rules: Rules(limits), table: ClientTable(maxOpen: limits.maxConnsPerIP, rate: limits.ratePerIP,
+                                                                      capacity: limits.ipTableSize)))
+    }
+
+    /// The limits in force now.
+    var limits: AdmissionLimits { state.withLock { $0.rules.limits } }
+
+    /// Puts `limits` in force for the clients admitted from now on (a reload), keeping every
+    /// count: the clients already admitted still count against `maxConns` and their address's
+    /// `maxConnsPerIP`, and are released here as before. Per-IP counts start when a per-IP
+    /// limit is first set (clients admitted before are not counted per IP). Thread-safe.
+    func update(_ limits: AdmissionLimits) {
+        state.withLock { state in
+            state.rules = Rules(limits)
+            state.table.reconfigure(maxOpen: limits.maxConnsPerIP, rate: limits.ratePerIP, capacity: limits.ipTableSize)
+        }
     }
 
     /// Admits the client at `address` (nil: unknown peer) or says why not. Thread-safe.
     func admit(_ address: SocketAddress?) -> Result<Ticket, RefusalReason> {
         let client = address.flatMap(ClientAddress.init)
-        if !access.isEmpty && !access.permits(client) { return .failure(.denied) }
-        let counted = tracksClients ? client?.key(ipv6PrefixLength: limits.ipv6PrefixLength) : nil
-        let now = counted == nil ? 0 : clock()
         var warning: (refused: Int, tracked: Int)?
+        var counted: ClientAddress?
         let outcome = state.withLock { state -> RefusalReason? in
-            if let maxConns = limits.maxConns, state.active >= maxConns { return .maxConns }
+            let rules = state.rules
+            if !rules.access.isEmpty && !rules.access.permits(client) { return .denied }
+            if let maxConns = rules.limits.maxConns, state.active >= maxConns { return .maxConns }
+            counted = rules.tracksClients ? client?.key(ipv6PrefixLength: rules.limits.ipv6PrefixLength) : nil
             if let counted {
+                let now = clock()
                 switch state.table.admit(counted, now: now) {
                 case .admitted: break
                 case .tooManyConnections: return .maxConnsPerIP

@@ -33,11 +33,11 @@ struct ClientTable {
     }
 
     /// Most connections open at once from one address (nil: no limit).
-    let maxOpen: Int?
+    private(set) var maxOpen: Int?
     /// New connections per second from one address (nil: no limit).
-    let rate: Double?
+    private(set) var rate: Double?
     /// Most addresses tracked at once.
-    let capacity: Int
+    private(set) var capacity: Int
 
     private var slots: [ClientAddress: Int] = [:]
     private var entries: [Entry] = []
@@ -54,6 +54,16 @@ struct ClientTable {
 
     /// Addresses tracked now.
     var count: Int { slots.count }
+
+    /// New limits for the addresses tracked and to come (a reload): the open counts are kept,
+    /// so a lower `maxOpen` refuses an address until enough of its connections have closed;
+    /// the buckets keep their tokens and refill at the new `rate`; a smaller `capacity` takes
+    /// no entry away, it only admits no new address until the table has shrunk below it. O(1).
+    mutating func reconfigure(maxOpen: Int?, rate: Double?, capacity: Int) {
+        self.maxOpen = maxOpen
+        self.rate = rate
+        self.capacity = max(1, capacity)
+    }
 
     /// Whether `client` is tracked now.
     func contains(_ client: ClientAddress) -> Bool { slots[client] != nil }

@@ -65,9 +65,9 @@ final class LiveProxy: Sendable {
     }
 
     /// A forwarder for `settings` and the upstreams' `addresses`, sharing with the current
-    /// one whatever did not change: its admission control (with its counts) when the limits are
-    /// the same, its upstream pool (with its health state) when the upstreams, their addresses
-    /// and the policy are the same.
+    /// one its admission control (with its counts; new limits are put in force in it) and its
+    /// upstream pool (with its health state) when the upstreams, their addresses and the
+    /// policy are the same.
     func makeForwarder(_ settings: ProxySettings, addresses: [String: [SocketAddress]]) -> PairForwarder {
         let current = state.withLock { ($0.forwarder, $0.addresses) }
         return Self.makeForwarder(settings, addresses: addresses, shared: shared, reusing: current)
@@ -79,8 +79,10 @@ final class LiveProxy: Sendable {
         _ settings: ProxySettings, addresses: [String: [SocketAddress]], shared: Shared,
         reusing previous: (PairForwarder, [String: [SocketAddress]])? = nil
     ) -> PairForwarder {
-        let admission = previous.flatMap { $0.0.settings.limits == settings.limits ? $0.0.admission : nil }
-            ?? AdmissionControl(limits: settings.limits, logger: shared.logger)
+        // One admission control for the process: a reload changes its limits in place, so the
+        // clients already admitted keep counting against them (and are released into it).
+        let admission = previous?.0.admission ?? AdmissionControl(limits: settings.limits, logger: shared.logger)
+        if previous != nil && previous!.0.settings.limits != settings.limits { admission.update(settings.limits) }
         let sameUpstreams = previous.map {
             $0.0.settings.upstreams == settings.upstreams && $0.0.settings.balance == settings.balance && $0.1 == addresses
         } ?? false

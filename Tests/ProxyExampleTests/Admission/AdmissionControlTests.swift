@@ -75,6 +75,34 @@ final class ManualNanoseconds: Sendable {
         #expect(admission.activeCount == 2)
     }
 
+    /// A reload's new limits keep every count: the open clients still count toward the global
+    /// and per-address limits, are released as before, and the lists apply at once.
+    @Test func newLimitsKeepTheCounts() throws {
+        var limits = AdmissionLimits()
+        limits.maxConns = 5
+        limits.maxConnsPerIP = 2
+        let admission = control(limits)
+        let first = try ticket(admission.admit(try ip("1.1.1.1:1")))
+        _ = try ticket(admission.admit(try ip("1.1.1.1:2")))
+        _ = try ticket(admission.admit(try ip("2.2.2.2:1")))
+        limits.maxConns = 3
+        limits.maxConnsPerIP = 3
+        admission.update(limits)
+        #expect(admission.limits.maxConns == 3)
+        #expect(refusal(admission.admit(try ip("3.3.3.3:1"))) == .maxConns)
+        admission.release(first)
+        _ = try ticket(admission.admit(try ip("1.1.1.1:3")))
+        #expect(admission.activeCount == 3)
+        limits.maxConns = nil
+        limits.maxConnsPerIP = 2
+        admission.update(limits)
+        // 1.1.1.1 has two open (one from before each update): a third is refused.
+        #expect(refusal(admission.admit(try ip("1.1.1.1:4"))) == .maxConnsPerIP)
+        limits.deny = [try CIDR("2.2.2.0/24")]
+        admission.update(limits)
+        #expect(refusal(admission.admit(try ip("2.2.2.2:2"))) == .denied)
+    }
+
     @Test func perAddressLimitCountsMappedAddressesOnce() throws {
         var limits = AdmissionLimits()
         limits.maxConnsPerIP = 2

@@ -140,4 +140,30 @@ import TestSupport
         #expect(proxy.lines.count == 1, "\(bad.name): \(proxy.printed)")
         #expect(proxy.printed.contains(file.path), "\(bad.name): \(proxy.printed)")
     }
+
+    /// A reload that changes `max-conns` keeps counting the open pairs: with two open and the
+    /// limit raised from 2 to 3, one more client is served and the next refused.
+    @Test func changedLimitsKeepCountingOpenPairs() async throws {
+        try await withReactorGroup(timeout: 90) { group in
+            let upstream = try await TestUpstream.echo(group: group)
+            defer { upstream.close() }
+            let file = try TempConfigFile("listen 127.0.0.1:0\nupstream 127.0.0.1:\(upstream.port)\nmax-conns 2\n")
+            defer { file.remove() }
+            let proxy = try ExampleProcess("ProxyExample", arguments: ["--config", file.path])
+            let port = try await proxy.listeningPort()
+            let open = [try await Dialer().dial(.loopbackIPv4(port: port), group: group),
+                        try await Dialer().dial(.loopbackIPv4(port: port), group: group)]
+            defer { open.forEach { $0.close() } }
+            for conn in open { #expect(try await conn.exchange("held") == "held") }
+            try "listen 127.0.0.1:0\nupstream 127.0.0.1:\(upstream.port)\nmax-conns 3\n".write(toFile: file.path, atomically: true, encoding: .utf8)
+            #expect(try await proxy.reload(expectingOutcome: 1).contains("configuration reloaded"))
+            let third = try await Dialer().dial(.loopbackIPv4(port: port), group: group)
+            defer { third.close() }
+            #expect(try await third.exchange("third") == "third")
+            #expect(try await LimitsTests.isRefused(port: port, group: group))
+            open.forEach { $0.close() }
+            third.close()
+            #expect(try await proxy.stop() == 0)
+        }
+    }
 }
