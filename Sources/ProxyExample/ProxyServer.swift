@@ -59,10 +59,9 @@ enum ProxyServer {
             }))
         }
         services.append(.init(service: TransferFolding(transfers: metrics.transfers)))
-        if settings.health.isEnabled {
-            let current = { @Sendable in (live.forwarder.upstreams, live.forwarder.settings.health) }
-            services.append(.init(service: HealthChecker(current: current, reactors: group.reactors, logger: logger)))
-        }
+        // Also while the checks are off: a reload may turn them on.
+        let current = { @Sendable in (live.forwarder.upstreams, live.forwarder.settings.health) }
+        services.append(.init(service: HealthChecker(current: current, reactors: group.reactors, logger: logger)))
         services.append(.init(service: ProxyService(live: live, listeners: zip(settings.listen, listeners).map { ($0, $1) }, startLine: startLine)))
         services.append(.init(service: await ProxyOperationsService(
             reloader: ProxyReloader(live: live, source: reload ?? SettingsSource(flags: [:], configPath: nil))

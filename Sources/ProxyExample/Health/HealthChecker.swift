@@ -12,7 +12,9 @@ import ServiceLifecycle
 ///
 /// The pool and the settings are read through `current` before every probe: when a reload
 /// installs another pool, the checks start over on it (a pool kept by a reload keeps its
-/// state). Stops at the graceful shutdown or when cancelled; no probe outlives `run()`.
+/// state). It runs even while the checks are off (`--health-interval 0`), looking once a
+/// second per upstream, so that a reload can turn them on; turning them off puts back every
+/// upstream they had taken out. Stops at the graceful shutdown or when cancelled; no probe outlives `run()`.
 struct HealthChecker: Service {
     /// The pool new clients are sent to and the health settings in force.
     let current: @Sendable () -> (pool: UpstreamPool, settings: HealthCheckSettings)
@@ -48,7 +50,14 @@ struct HealthChecker: Service {
                 let (inForce, settings) = current()
                 guard inForce === pool else { return }
                 guard settings.isEnabled else {
-                    // Turned off by a reload: look again in a second.
+                    // Off (at start, or turned off by a reload): an upstream the checks had
+                    // taken out goes back into rotation; look again in a second.
+                    if !healthy {
+                        healthy = true
+                        (failures, successes) = (0, 0)
+                        pool.setHealthy(target.index, true)
+                        logger.notice("upstream \(target.label) is back in rotation (health checks turned off)")
+                    }
                     wait = 1
                     continue
                 }

@@ -127,4 +127,29 @@ extension ActiveHealthTests {
             #expect(!proxy.printed.contains("upstream 127.0.0.1:\(a.port) is down"))
         }
     }
+
+    /// Checks off at start, turned on by a reload (the bad upstream leaves the rotation), then
+    /// off again (it comes back).
+    @Test func aReloadTurnsTheChecksOnAndOff() async throws {
+        try await withReactorGroup(timeout: 90) { group in
+            let b = try await HealthUpstream(name: "B", behaviour: .wrong, group: group)
+            defer { b.close() }
+            let base = "listen 127.0.0.1:0\nupstream 127.0.0.1:\(b.port)\n"
+            let file = try TempConfigFile(base)
+            defer { file.remove() }
+            let proxy = try ExampleProcess("ProxyExample", arguments: ["--config", file.path])
+            let port = try await proxy.listeningPort()
+            #expect(try await Self.answer(port: port, group: group) == "B\n")
+            let health = "health-interval 0.5\nhealth-send HEALTH\\n\nhealth-expect OK\nhealth-fall 2\nhealth-timeout 10\n"
+            try (base + health).write(toFile: file.path, atomically: true, encoding: .utf8)
+            _ = try await proxy.reload(expectingOutcome: 1)
+            try await proxy.waitForOutput(containing: "upstream 127.0.0.1:\(b.port) is down (health check, 2 failed probes): ")
+            #expect(try await Self.answer(port: port, group: group) == "")
+            try base.write(toFile: file.path, atomically: true, encoding: .utf8)
+            _ = try await proxy.reload(expectingOutcome: 2)
+            try await proxy.waitForOutput(containing: "upstream 127.0.0.1:\(b.port) is back in rotation (health checks turned off)")
+            #expect(try await Self.answer(port: port, group: group) == "B\n")
+            #expect(try await proxy.stop() == 0)
+        }
+    }
 }
