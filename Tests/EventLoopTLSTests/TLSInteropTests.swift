@@ -14,16 +14,18 @@ import TestSupport
             return
         }
         try await withReactorGroup { group in
-            // A free port: bind port 0, read it back, let it go for s_server.
-            let probe = try await Listener.listen(.loopbackIPv4(), group: group)
-            let port = probe.address.port!
-            probe.close()
-            await probe.waitUntilClosed()
-            let server = try ExampleProcess(path: openssl, name: "openssl s_server", arguments: [
-                "s_server", "-accept", "127.0.0.1:\(port)", "-cert", TestCertificates.path("server.pem"),
-                "-key", TestCertificates.path("server.key"), "-rev", "-naccept", "1", version, "-alpn", "h2,http/1.1",
-            ])
-            try await server.waitForOutput(containing: "ACCEPT")
+            // s_server cannot report a port it chose: a free one, again if another test took it.
+            var started: (ExampleProcess, UInt16)?
+            for _ in 0..<5 where started == nil {
+                let port = try await freeLoopbackPort(group: group)
+                let server = try ExampleProcess(path: openssl, name: "openssl s_server", arguments: [
+                    "s_server", "-accept", "127.0.0.1:\(port)", "-cert", TestCertificates.path("server.pem"),
+                    "-key", TestCertificates.path("server.key"), "-rev", "-naccept", "1", version, "-alpn", "h2,http/1.1",
+                ])
+                try await server.waitForOutput(containing: "ACCEPT")
+                if server.printed.contains("ACCEPT") { started = (server, port) } else { _ = try? await server.stop(within: 30) }
+            }
+            let (server, port) = try #require(started, "openssl s_server never started")
             let dialer = TLSDialer(context: try TestCertificates.clientContext { $0.applicationProtocols = ["http/1.1"] })
             let client = try await dialer.dial(.ipv4(127, 0, 0, 1, port: port), group: group)
             defer { client.close() }

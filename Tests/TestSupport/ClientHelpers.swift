@@ -130,3 +130,20 @@ public final class PortHold: Sendable {
 
     deinit { close(fd) }
 }
+
+/// A 127.0.0.1 port for a program that cannot report a port it chose (`openssl s_server`,
+/// HAProxy): one that was free a moment ago, below the kernel's ephemeral range (32768 and
+/// up), so that no listener of a test running beside this one (they bind port 0) can be given
+/// it meanwhile. Two tests may still draw the same one: a caller retries when its program
+/// finds the port taken.
+public func freeLoopbackPort(group: ReactorGroup) async throws -> UInt16 {
+    for _ in 0..<50 {
+        let candidate = UInt16.random(in: 21000..<29000)
+        guard let listener = try? await Listener.listen(.loopbackIPv4(port: candidate), group: group) else { continue }
+        listener.close()
+        // The close happens on the reactor: wait for it, or the program may find the port taken.
+        await listener.waitUntilClosed()
+        return candidate
+    }
+    throw ExampleFailure("no free port")
+}

@@ -18,19 +18,9 @@ import TestSupport
             .first { access($0, X_OK) == 0 }
     }()
 
-    /// A loopback port for HAProxy, which cannot report a port it chose: one that was free a
-    /// moment ago, below the kernel's ephemeral range (32768 and up), so that no listener of a
-    /// test running beside this one (they bind port 0) can be given it meanwhile.
+    /// A loopback port for HAProxy, which cannot report a port it chose (``freeLoopbackPort(group:)``).
     static func freePort(group: ReactorGroup) async throws -> UInt16 {
-        for _ in 0..<50 {
-            let candidate = UInt16.random(in: 21000..<29000)
-            guard let listener = try? await Listener.listen(.loopbackIPv4(port: candidate), group: group) else { continue }
-            listener.close()
-            // The close happens on the reactor: wait for it, or HAProxy may find the port taken.
-            await listener.waitUntilClosed()
-            return candidate
-        }
-        throw ExampleFailure("no free port for haproxy")
+        try await freeLoopbackPort(group: group)
     }
 
     @Test(arguments: ["send-proxy", "send-proxy-v2"])
