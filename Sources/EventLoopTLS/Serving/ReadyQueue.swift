@@ -14,6 +14,9 @@ final class ReadyQueue<Element: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    /// True once ``finish(_:)`` has been called.
+    var isFinished: Bool { state.withLock { $0.finished != nil } }
+
     /// Hands `element` to a parked acceptor or queues it. False once finished (the caller
     /// disposes of it).
     func push(_ element: Element) -> Bool {
