@@ -34,7 +34,7 @@ import TestSupport
 
     @Test func aGracefulShutdownStopsAcceptingAndWaitsForOpenConnections() async throws {
         try await withReactorGroup { group in
-            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let listener = try await listenBelowEphemeralRange(group: group)
             let hold = try PortHold(listener.address)  // refused after the close, not reused
             defer { withExtendedLifetime(hold) {} }
             let services = ServiceGroup(services: [Self.echoService(listener, drainTimeout: .seconds(60))], logger: Self.quiet)
@@ -53,7 +53,7 @@ import TestSupport
 
     @Test func theDrainTimeoutClosesConnectionsStillOpen() async throws {
         try await withReactorGroup { group in
-            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let listener = try await listenBelowEphemeralRange(group: group)
             let hold = try PortHold(listener.address)  // refused after the close, not reused
             defer { withExtendedLifetime(hold) {} }
             let services = ServiceGroup(services: [Self.echoService(listener, drainTimeout: .milliseconds(200))], logger: Self.quiet)

@@ -147,3 +147,16 @@ public func freeLoopbackPort(group: ReactorGroup) async throws -> UInt16 {
     }
     throw ExampleFailure("no free port")
 }
+
+/// A listener on 127.0.0.1 at a port below the kernel's ephemeral range (32768 and up), for a
+/// test that expects connects to be refused once it closes the listener: a parallel test's
+/// listener on port 0 is never given a port from below that range, so the freed port stays
+/// free (``PortHold`` keeps it bound as well).
+public func listenBelowEphemeralRange(group: ReactorGroup) async throws -> Listener {
+    for _ in 0..<50 {
+        if let listener = try? await Listener.listen(.loopbackIPv4(port: UInt16.random(in: 21000..<29000)), group: group) {
+            return listener
+        }
+    }
+    throw ExampleFailure("no free port below the ephemeral range")
+}

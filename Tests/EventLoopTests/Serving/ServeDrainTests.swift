@@ -32,7 +32,7 @@ import TestSupport
         _ group: ReactorGroup, drainTimeout: Duration, shutdown: GracefulShutdown?,
         _ body: @escaping @Sendable (Listener, AsyncStream<String>, Task<Void, any Error>) async throws -> Void
     ) async throws {
-        let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+        let listener = try await listenBelowEphemeralRange(group: group)
         // Connects after the close must be refused, not served by another test's listener.
         let hold = try PortHold(listener.address)
         defer { withExtendedLifetime(hold) {} }

@@ -34,7 +34,7 @@ import Testing
 
     @Test func refusedConnectNamesAddressAndErrno() async throws {
         try await withReactorGroup { group in
-            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let listener = try await listenBelowEphemeralRange(group: group)
             let address = listener.address
             let hold = try PortHold(address)  // refused after the close, not reused
             defer { withExtendedLifetime(hold) {} }

@@ -91,7 +91,7 @@ import TestSupport
 @Suite struct PendingAcceptInterruptedTests {
     @Test func closeWakesAPendingAccept() async throws {
         try await withReactorGroup(reactors: 2) { group in
-            let listener = try await Listener.listen(.loopbackIPv4(), group: group)
+            let listener = try await listenBelowEphemeralRange(group: group)
             let address = listener.address
             let hold = try PortHold(address)  // refused after the close, not reused
             defer { withExtendedLifetime(hold) {} }
