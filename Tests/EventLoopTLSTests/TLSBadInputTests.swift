@@ -11,9 +11,12 @@ import TestSupport
 @Suite struct TLSBadInputTests {
     static let shortTimeout: Duration = .milliseconds(400)
 
-    static func server(_ group: ReactorGroup, _ configure: (inout TLSConfiguration) throws -> Void = { _ in }) async throws -> TestTLSServer {
+    /// A server whose handshakes may take `handshakeTimeout`: generous by default, since on a
+    /// loaded machine a good handshake can take seconds; the timeout tests pass ``shortTimeout``.
+    static func server(_ group: ReactorGroup, handshakeTimeout: Duration = .seconds(20),
+                       _ configure: (inout TLSConfiguration) throws -> Void = { _ in }) async throws -> TestTLSServer {
         try await TestTLSServer(group: group, context: try TestCertificates.serverContext {
-            $0.handshakeTimeout = shortTimeout
+            $0.handshakeTimeout = handshakeTimeout
             try configure(&$0)
         })
     }
@@ -42,7 +45,8 @@ import TestSupport
             var bytes = kind == "http" ? Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
                                        : (0..<512).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             if kind == "random" { bytes[0] = 0x47 }  // never a handshake record's 0x16
-            try await client.write(bytes)
+            // The server may refuse and close before every byte is written: a failed write is fine.
+            try? await client.write(bytes)
             let (reply, _) = await drain(client)
             if let first = reply.first { #expect(first == 0x15, "an alert record, if anything") }
             try await waitUntil { server.errors.all.count == 1 }
@@ -59,7 +63,7 @@ import TestSupport
 
     @Test func silentClientIsClosedAtTheHandshakeTimeout() async throws {
         try await withReactorGroup { group in
-            let server = try await Self.server(group)
+            let server = try await Self.server(group, handshakeTimeout: Self.shortTimeout)
             let started = ContinuousClock.now
             let client = try await Dialer().dial(server.address, group: group)
             let (reply, _) = await drain(client)
@@ -78,7 +82,7 @@ import TestSupport
     @Test func peerStallingMidHandshakeIsClosedAtTheTimeout() async throws {
         try await withReactorGroup { group in
             let hello = try await captureClientHello(group)
-            let server = try await Self.server(group)
+            let server = try await Self.server(group, handshakeTimeout: Self.shortTimeout)
             let client = try await Dialer().dial(server.address, group: group)
             try await client.write(Array(hello.prefix(hello.count / 2)))
             let (reply, _) = await drain(client)
