@@ -25,11 +25,8 @@ import TestSupport
     }
 
     static func expectRefused(_ address: SocketAddress, _ group: ReactorGroup) async {
-        await #expect {
-            try await Dialer().dial(address, group: group)
-        } throws: { error in
-            (error as? NetError)?.errno == ECONNREFUSED
-        }
+        let refusal = await refusedConnect(to: address, group: group)
+        #expect(refusal?.errno == ECONNREFUSED, "\(String(describing: refusal))")
     }
 
     @Test func aGracefulShutdownStopsAcceptingAndWaitsForOpenConnections() async throws {

@@ -160,3 +160,27 @@ public func listenBelowEphemeralRange(group: ReactorGroup) async throws -> Liste
     }
     throw ExampleFailure("no free port below the ephemeral range")
 }
+
+/// The error of a connect to `address` once it is refused, for a test that has just closed
+/// the listener there; nil when connects still succeed after `seconds`.
+///
+/// Right after the close a connect may still succeed: a child process another test is
+/// starting at that moment holds a copy of this process's descriptor table until it has closed
+/// the descriptors it must not keep (or exec'd), and the listening socket lives on in that copy
+/// for as long. So this tries again (closing what connected) until a connect is refused.
+public func refusedConnect(to address: SocketAddress, group: ReactorGroup, within seconds: Double = 30) async -> NetError? {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+    while clock.now < deadline {
+        do {
+            let conn = try await Dialer().dial(address, group: group)
+            conn.close()
+        } catch let error as NetError {
+            return error
+        } catch {
+            return nil
+        }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return nil
+}

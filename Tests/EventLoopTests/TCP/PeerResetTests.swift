@@ -40,7 +40,7 @@ import Testing
             defer { withExtendedLifetime(hold) {} }
             listener.close()
             await listener.waitUntilClosed()
-            let error = await #expect(throws: NetError.self) { _ = try await Dialer().dial(address, group: group) }
+            let error = await refusedConnect(to: address, group: group)
             #expect(error?.errno == ECONNREFUSED)
             #expect(error?.description == "connect tcp \(address): connection refused")
         }

@@ -103,7 +103,7 @@ import TestSupport
             #expect(error?.operation == "accept")
             await listener.waitUntilClosed()
             // Closed means closed: a new connect is refused, and a later accept fails at once.
-            let refused = await #expect(throws: NetError.self) { _ = try await Dialer().dial(address, group: group) }
+            let refused = await refusedConnect(to: address, group: group)
             #expect(refused?.errno == ECONNREFUSED)
             await #expect(throws: NetError.self) { _ = try await listener.accept() }
         }
